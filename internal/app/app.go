@@ -1,0 +1,79 @@
+// Package app assembles the service: it builds the echo instance from the
+// configuration and its parts, lists every route (routes.go), runs the
+// HTTP server, and implements the api command (run.go).
+package app
+
+import (
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v5"
+
+	"github.com/bulwark-dev/bulwark/internal/auth"
+	"github.com/bulwark-dev/bulwark/internal/config"
+	"github.com/bulwark-dev/bulwark/internal/web"
+)
+
+// Parts are the swappable pieces of the HTTP stack. The secure build uses
+// SecureParts; the workshop build hands in vulnerable or naive variants of
+// the same parts. Secure code never checks which it got: there is no
+// "if vulnerable" anywhere outside internal/workshop.
+type Parts struct {
+	Binder       echo.Binder
+	ErrorHandler echo.HTTPErrorHandler
+	CORS         echo.MiddlewareFunc
+	IPExtractor  echo.IPExtractor
+	Scheme       echo.SchemeExtractor
+	Limiter      web.Limiter
+	Limits       Limits
+}
+
+// SecureParts returns the parts of the default build.
+func SecureParts(cfg config.Config, logger *slog.Logger) Parts {
+	ip, scheme := web.ClientIP(cfg.TrustedProxies)
+	return Parts{
+		Binder:       web.StrictJSONBinder{Validator: web.NewValidator()},
+		ErrorHandler: web.ErrorHandler(logger),
+		CORS:         web.CORS(cfg.CORSAllowedOrigins),
+		IPExtractor:  ip,
+		Scheme:       scheme,
+		Limiter:      web.NewMemoryLimiter(),
+		Limits:       DefaultLimits(),
+	}
+}
+
+// Deps are the long-lived resources the handlers need.
+type Deps struct {
+	Config config.Config
+	Logger *slog.Logger
+	Pool   *pgxpool.Pool
+	Hasher *auth.Hasher
+}
+
+// New builds the HTTP handler of the service.
+func New(deps Deps, parts Parts) (*echo.Echo, error) {
+	e := echo.NewWithConfig(echo.Config{
+		Logger:           deps.Logger,
+		HTTPErrorHandler: parts.ErrorHandler,
+		Binder:           parts.Binder,
+		IPExtractor:      parts.IPExtractor,
+		SchemeExtractor:  parts.Scheme,
+	})
+
+	tokens, err := auth.NewTokens(deps.Config.SigningKeys, deps.Config.TokenIssuer, deps.Config.TokenAudience, deps.Config.AccessTokenTTL)
+	if err != nil {
+		return nil, err
+	}
+	authStore := auth.NewStore(deps.Pool)
+	h := handlers{
+		health: &healthHandler{pool: deps.Pool},
+		auth: auth.NewHandler(
+			auth.NewService(authStore, deps.Hasher, tokens, deps.Config.RefreshTokenTTL),
+			parts.Limiter, parts.Limits.LoginPerAccount),
+	}
+	mw := middlewares{
+		authenticate: auth.Authenticate(tokens),
+	}
+	routes(e, deps, parts, h, mw)
+	return e, nil
+}

@@ -1,0 +1,34 @@
+package app
+
+import (
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/web"
+)
+
+// Limits is every rate limit of the service, in one place, as data
+// (docs/04-rate-limiting.md). routes.go says which one guards which route.
+type Limits struct {
+	// PerIP guards every route by client address, before authentication,
+	// so floods of bad tokens or unknown paths are cut off cheaply.
+	PerIP web.Policy
+	// PerUser guards the authenticated API by user id, so one account
+	// cannot take the whole service, whatever addresses it uses.
+	PerUser web.Policy
+	// AuthPerIP guards /auth/*: each request there may cost an argon2id
+	// hash, so it is far stricter.
+	AuthPerIP web.Policy
+	// LoginPerAccount counts failed logins per target account, so a brute
+	// force spread over many addresses still stops.
+	LoginPerAccount web.Policy
+}
+
+// DefaultLimits are the production limits.
+func DefaultLimits() Limits {
+	return Limits{
+		PerIP:           web.Policy{Name: "ip", Burst: 200, Period: 20 * time.Second},
+		PerUser:         web.Policy{Name: "user", Burst: 120, Period: 20 * time.Second},
+		AuthPerIP:       web.Policy{Name: "auth-ip", Burst: 10, Period: time.Minute},
+		LoginPerAccount: web.Policy{Name: "login-account", Burst: 5, Period: 15 * time.Minute},
+	}
+}

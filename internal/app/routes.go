@@ -1,0 +1,60 @@
+package app
+
+import (
+	"github.com/labstack/echo/v5"
+	"github.com/labstack/echo/v5/middleware"
+
+	"github.com/bulwark-dev/bulwark/internal/auth"
+	"github.com/bulwark-dev/bulwark/internal/web"
+)
+
+type handlers struct {
+	health *healthHandler
+	auth   *auth.Handler
+}
+
+type middlewares struct {
+	authenticate echo.MiddlewareFunc
+}
+
+// routes is the whole HTTP surface of the service. Reviewing who may call
+// what means reading this function: every route is here, with the
+// middleware that guards it. A route without authenticate is public on
+// purpose.
+func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
+	perIP := web.RateLimit(parts.Limiter, parts.Limits.PerIP, web.ByIP)
+	authPerIP := web.RateLimit(parts.Limiter, parts.Limits.AuthPerIP, web.ByIP)
+	perUser := web.RateLimit(parts.Limiter, parts.Limits.PerUser, byUser)
+
+	// Order matters: the request id first so every later line can carry it;
+	// the logger outside Recover so a panic is logged as the 500 it becomes;
+	// headers before the handler so error responses carry them too.
+	e.Use(
+		web.RequestIDMiddleware(),
+		web.RequestLogger(deps.Logger),
+		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}),
+		web.SecurityHeaders(),
+		parts.CORS,
+		middleware.BodyLimit(deps.Config.BodyLimitBytes),
+		perIP,
+	)
+
+	e.GET("/healthz", h.health.live)
+	e.GET("/readyz", h.health.ready)
+
+	v1 := e.Group("/api/v1")
+
+	// Public: the strict per-IP auth limit applies on top of the global one.
+	v1.POST("/auth/register", h.auth.Register, authPerIP)
+	v1.POST("/auth/login", h.auth.Login, authPerIP)
+	v1.POST("/auth/refresh", h.auth.Refresh, authPerIP)
+	v1.POST("/auth/logout", h.auth.Logout, authPerIP)
+
+	// Authenticated: the bearer token is checked first, then the user's limit.
+	user := v1.Group("", mw.authenticate, perUser)
+	user.GET("/users/me", h.auth.Me)
+	user.PATCH("/users/me", h.auth.UpdateMe)
+}
+
+// byUser keys the per-user limit; it runs after authenticate.
+func byUser(c *echo.Context) string { return "user:" + auth.UserID(c).String() }

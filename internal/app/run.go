@@ -1,0 +1,155 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/bulwark-dev/bulwark/internal/auth"
+	"github.com/bulwark-dev/bulwark/internal/config"
+	"github.com/bulwark-dev/bulwark/internal/postgres"
+	"github.com/bulwark-dev/bulwark/internal/postgres/cluster"
+	"github.com/bulwark-dev/bulwark/internal/seed"
+)
+
+const usage = "usage: api [serve|migrate|seed]"
+
+// Run is the api command. main passes the process's arguments, environment
+// and streams; tests pass their own, which is how the black-box suite boots
+// the real server in-process.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	command := "serve"
+	if len(args) > 0 {
+		command = args[0]
+	}
+	if len(args) > 1 {
+		return errors.New(usage)
+	}
+	switch command {
+	case "serve", "migrate", "seed":
+	case "-h", "--help", "help":
+		_, _ = fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q; %s", command, usage)
+	}
+
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	if command == "seed" && cfg.IsProduction() {
+		return errors.New("seed refuses to run with APP_ENV=production: the demo accounts have published passwords")
+	}
+	logger := NewLogger(stdout, cfg.LogLevel)
+	logger.Info("starting", "command", command, "config", cfg.String())
+
+	databaseURL, stop, err := database(ctx, cfg, logger, stderr)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	switch command {
+	case "migrate":
+		return migrate(ctx, databaseURL, logger)
+	case "seed":
+		return seedDemo(ctx, cfg, databaseURL, stdout)
+	default:
+		return runServer(ctx, cfg, databaseURL, logger, stdout)
+	}
+}
+
+// database returns the URL to use. With DATABASE_URL unset (development
+// only; production refuses that in config) it starts a throwaway cluster
+// from the local PostgreSQL binaries and migrates it, since nothing else
+// will: the cluster lives only as long as this process.
+func database(ctx context.Context, cfg config.Config, logger *slog.Logger, stderr io.Writer) (string, func(), error) {
+	if cfg.DatabaseURL != "" {
+		return cfg.DatabaseURL.Reveal(), func() {}, nil
+	}
+	c, err := cluster.Start(ctx, cluster.Options{Dir: cfg.DevDataDir, Logger: logger})
+	if err != nil {
+		if errors.Is(err, cluster.ErrNoBinaries) {
+			_, _ = fmt.Fprintln(stderr, err.Error())
+		}
+		return "", nil, fmt.Errorf("start development database: %w", err)
+	}
+	stop := func() {
+		if err := c.Stop(context.WithoutCancel(ctx)); err != nil {
+			logger.Error("stop development database", "error", err)
+		}
+	}
+	url := c.URL("postgres")
+	if err := migrate(ctx, url, logger); err != nil {
+		stop()
+		return "", nil, err
+	}
+	return url, stop, nil
+}
+
+func migrate(ctx context.Context, databaseURL string, logger *slog.Logger) error {
+	applied, err := postgres.Migrate(ctx, databaseURL)
+	if err != nil {
+		return err
+	}
+	logger.Info("migrated", "applied", applied)
+	return nil
+}
+
+func seedDemo(ctx context.Context, cfg config.Config, databaseURL string, stdout io.Writer) error {
+	pool, err := postgres.Open(ctx, databaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	hasher, err := auth.NewHasher(auth.OWASPParams(), cfg.HashConcurrency)
+	if err != nil {
+		return err
+	}
+	accounts, err := seed.Demo(ctx, pool, hasher)
+	if err != nil {
+		return err
+	}
+	printAccounts(stdout, accounts)
+	return nil
+}
+
+func runServer(ctx context.Context, cfg config.Config, databaseURL string, logger *slog.Logger, stdout io.Writer) error {
+	pool, err := postgres.Open(ctx, databaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	hasher, err := auth.NewHasher(auth.OWASPParams(), cfg.HashConcurrency)
+	if err != nil {
+		return err
+	}
+	if cfg.SeedDemoData {
+		accounts, err := seed.Demo(ctx, pool, hasher)
+		if err != nil {
+			return err
+		}
+		printAccounts(stdout, accounts)
+	}
+	deps := Deps{Config: cfg, Logger: logger, Pool: pool, Hasher: hasher}
+	handler, err := New(deps, SecureParts(cfg, logger))
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg.HTTPAddr, handler, cfg.ShutdownTimeout, logger)
+}
+
+// printAccounts shows the demo logins. Their passwords are published in the
+// README; real credentials are never printed.
+func printAccounts(w io.Writer, accounts []seed.Account) {
+	var b strings.Builder
+	b.WriteString("Demo accounts (development only):\n")
+	for _, a := range accounts {
+		fmt.Fprintf(&b, "  %-8s %-20s password: %s\n", a.Role, a.Email, a.Password)
+	}
+	_, _ = io.WriteString(w, b.String())
+}

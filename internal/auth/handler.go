@@ -1,0 +1,109 @@
+package auth
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/bulwark-dev/bulwark/internal/web"
+)
+
+// Handler is the HTTP face of the auth service: bind, validate, call, map.
+type Handler struct {
+	svc     *Service
+	limiter web.Limiter
+	// loginPerAccount limits failed logins per target account, so spreading
+	// a brute force over many IPs does not help (docs/04-rate-limiting.md).
+	loginPerAccount web.Policy
+}
+
+// NewHandler builds the handler.
+func NewHandler(svc *Service, limiter web.Limiter, loginPerAccount web.Policy) *Handler {
+	return &Handler{svc: svc, limiter: limiter, loginPerAccount: loginPerAccount}
+}
+
+// Register handles POST /auth/register.
+func (h *Handler) Register(c *echo.Context) error {
+	var req registerRequest
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	u, err := h.svc.Register(c.Request().Context(), req.Email, req.Password, req.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toUserResponse(u))
+}
+
+// Login handles POST /auth/login.
+func (h *Handler) Login(c *echo.Context) error {
+	var req loginRequest
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	// Only failures count against the account, so the owner's own logins
+	// never use up its allowance. A guesser's failures do block the account
+	// for a while; docs/04-rate-limiting.md explains that trade-off.
+	account := "account:" + NormalizeEmail(req.Email)
+	if err := web.Check(c, h.limiter, h.loginPerAccount, account, 0); err != nil {
+		return err
+	}
+	s, err := h.svc.Login(c.Request().Context(), req.Email, req.Password)
+	if errors.Is(err, ErrInvalidCredentials) {
+		if _, lerr := h.limiter.Allow(c.Request().Context(), account, h.loginPerAccount, 1); lerr != nil {
+			return lerr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toTokenResponse(s))
+}
+
+// Refresh handles POST /auth/refresh.
+func (h *Handler) Refresh(c *echo.Context) error {
+	var req refreshRequest
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	s, err := h.svc.Refresh(c.Request().Context(), req.RefreshToken)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toTokenResponse(s))
+}
+
+// Logout handles POST /auth/logout.
+func (h *Handler) Logout(c *echo.Context) error {
+	var req refreshRequest
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	if err := h.svc.Logout(c.Request().Context(), req.RefreshToken); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// Me handles GET /users/me.
+func (h *Handler) Me(c *echo.Context) error {
+	u, err := h.svc.Me(c.Request().Context(), UserID(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toUserResponse(u))
+}
+
+// UpdateMe handles PATCH /users/me: the name, and nothing else.
+func (h *Handler) UpdateMe(c *echo.Context) error {
+	var req updateMeRequest
+	if err := c.Bind(&req); err != nil {
+		return err
+	}
+	u, err := h.svc.Rename(c.Request().Context(), UserID(c), req.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toUserResponse(u))
+}

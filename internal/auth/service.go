@@ -1,0 +1,181 @@
+// Package auth is identity: accounts, passwords, access and refresh tokens,
+// the middleware that authenticates requests, and the role check for staff
+// routes (docs/auth.md, OWASP API2 and API5).
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bulwark-dev/bulwark/internal/web"
+)
+
+// Roles. Every account is a customer unless the database says otherwise;
+// no request can set a role.
+const (
+	RoleCustomer = "customer"
+	RoleAdmin    = "admin"
+)
+
+// Errors the handlers return. Their text is what the client sees.
+const (
+	// ErrInvalidCredentials is the only login failure: an unknown email and a
+	// wrong password must be indistinguishable.
+	ErrInvalidCredentials  = web.Unauthorized("The email or password is incorrect.")
+	ErrEmailTaken          = web.Conflict("An account with this email already exists.")
+	ErrInvalidRefreshToken = web.Unauthorized("The refresh token is invalid, expired or revoked.")
+	ErrUnauthenticated     = web.Unauthorized("A valid access token is required.")
+	ErrForbidden           = web.Forbidden("This operation is not allowed for your account.")
+)
+
+// User is an account as the service sees it. The password hash is not a
+// field: it is read only by login, straight from the store.
+type User struct {
+	ID        uuid.UUID
+	Email     string
+	Name      string
+	Role      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Session is what a successful login or refresh hands out.
+type Session struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    time.Duration
+}
+
+// Service holds the account rules.
+type Service struct {
+	store      *Store
+	hasher     *Hasher
+	tokens     *Tokens
+	refreshTTL time.Duration
+	now        func() time.Time
+}
+
+// NewService wires the account rules to their parts.
+func NewService(store *Store, hasher *Hasher, tokens *Tokens, refreshTTL time.Duration) *Service {
+	return &Service{store: store, hasher: hasher, tokens: tokens, refreshTTL: refreshTTL, now: time.Now}
+}
+
+// NormalizeEmail is the one spelling of an email the database stores and
+// looks up, so case variants are one account.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
+// Register creates a customer account. The role is fixed here, whatever
+// the request contained.
+func (s *Service) Register(ctx context.Context, email, password, name string) (User, error) {
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return User{}, fmt.Errorf("hash password: %w", err)
+	}
+	return s.store.createUser(ctx, uuid.New(), NormalizeEmail(email), name, hash, RoleCustomer)
+}
+
+// Login checks the credentials and opens a session. Whether the email is
+// unknown or the password wrong, it does the same work (one argon2id
+// verification) and returns the same error.
+func (s *Service) Login(ctx context.Context, email, password string) (Session, error) {
+	id, hash, err := s.store.credentialsByEmail(ctx, NormalizeEmail(email))
+	if errors.Is(err, errNoRow) {
+		if err := s.hasher.VerifyDummy(ctx, password); err != nil {
+			return Session{}, fmt.Errorf("verify dummy: %w", err)
+		}
+		return Session{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	ok, err := s.hasher.Verify(ctx, password, hash)
+	if err != nil {
+		return Session{}, fmt.Errorf("verify password of %s: %w", id, err)
+	}
+	if !ok {
+		return Session{}, ErrInvalidCredentials
+	}
+	return s.openSession(ctx, id, uuid.New())
+}
+
+// Refresh rotates a refresh token: the presented one is spent, a new one in
+// the same family is returned with a new access token.
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, error) {
+	next, nextHash := newRefreshToken()
+	now := s.now()
+	userID, err := s.store.rotateRefreshToken(ctx, hashRefreshToken(refreshToken), nextHash, now, now.Add(s.refreshTTL))
+	if err != nil {
+		return Session{}, err
+	}
+	return s.sessionFor(ctx, userID, next)
+}
+
+// Logout revokes the refresh token's whole family. Access tokens already
+// issued stay valid until they expire (ACCESS_TOKEN_TTL, minutes).
+func (s *Service) Logout(ctx context.Context, refreshToken string) error {
+	return s.store.revokeFamilyOf(ctx, hashRefreshToken(refreshToken))
+}
+
+// Me returns the caller's account.
+func (s *Service) Me(ctx context.Context, id uuid.UUID) (User, error) {
+	u, err := s.store.userByID(ctx, id)
+	if errors.Is(err, errNoRow) {
+		// A valid token for a deleted account.
+		return User{}, ErrUnauthenticated
+	}
+	return u, err
+}
+
+// Rename changes the caller's display name, the only field a user may edit.
+func (s *Service) Rename(ctx context.Context, id uuid.UUID, name string) (User, error) {
+	u, err := s.store.updateName(ctx, id, name)
+	if errors.Is(err, errNoRow) {
+		return User{}, ErrUnauthenticated
+	}
+	return u, err
+}
+
+func (s *Service) openSession(ctx context.Context, userID, family uuid.UUID) (Session, error) {
+	token, hash := newRefreshToken()
+	if err := s.store.saveRefreshToken(ctx, hash, userID, family, s.now().Add(s.refreshTTL)); err != nil {
+		return Session{}, err
+	}
+	return s.sessionFor(ctx, userID, token)
+}
+
+func (s *Service) sessionFor(ctx context.Context, userID uuid.UUID, refreshToken string) (Session, error) {
+	role, err := s.store.Role(ctx, userID)
+	if err != nil {
+		return Session{}, err
+	}
+	access, err := s.tokens.Issue(userID, role)
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{AccessToken: access, RefreshToken: refreshToken, ExpiresIn: s.tokens.TTL()}, nil
+}
+
+// newRefreshToken returns an opaque token and the hash that is stored. The
+// token has 256 bits of randomness, so a plain SHA-256 (no salt, no
+// stretching) is enough: there is nothing to guess.
+func newRefreshToken() (string, []byte) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms.
+	token := "rt_" + base64.RawURLEncoding.EncodeToString(b)
+	return token, hashRefreshToken(token)
+}
+
+func hashRefreshToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}

@@ -1,0 +1,366 @@
+// Package config reads the service's settings from the environment into a
+// typed struct, validated once at start-up. A setting that is wrong stops the
+// service with one line naming the variable to fix, instead of surfacing as a
+// security hole at run time.
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments the service knows. Anything else is refused, so a typo such as
+// "prod" cannot silently fall back to development defaults.
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// DevSigningKey is the token signing key that .env.example ships with. It is
+// public by definition, so production refuses to start with it.
+const DevSigningKey = "dev:ZGV2ZWxvcG1lbnQtb25seS1rZXktbmV2ZXItdXNlLWluLXByb2R1Y3Rpb24"
+
+// minKeyBytes is the HS256 key size: a key shorter than the hash output
+// weakens HMAC-SHA256 (RFC 7518 section 3.2 requires at least 256 bits).
+const minKeyBytes = 32
+
+// Config is every setting of the service. Secrets are unexported-type values
+// or masked by String, so printing a Config never prints a secret.
+type Config struct {
+	Env         string
+	DatabaseURL Secret
+	HTTPAddr    string
+
+	// CORSAllowedOrigins is an exact-match allowlist; empty means no
+	// cross-origin access at all.
+	CORSAllowedOrigins []string
+	// TrustedProxies are the only peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+
+	// SigningKeys verify access tokens; SigningKeys[0] also signs new ones.
+	// Keeping retired keys here lets tokens they signed expire naturally.
+	SigningKeys     []SigningKey
+	TokenIssuer     string
+	TokenAudience   string
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+
+	// HashConcurrency bounds concurrent argon2id computations: each needs
+	// 19 MiB and a core's worth of time, so an unbounded login flood would
+	// exhaust both.
+	HashConcurrency int
+
+	BodyLimitBytes  int64
+	ShutdownTimeout time.Duration
+	LogLevel        string
+
+	// SeedDemoData makes `serve` load the demo accounts at start (make demo).
+	SeedDemoData bool
+	// DevDataDir holds the throwaway development database cluster.
+	DevDataDir string
+}
+
+// SigningKey is one HMAC key for access tokens, named by its key id.
+type SigningKey struct {
+	ID     string
+	Secret []byte
+}
+
+// Secret is a string that prints masked.
+type Secret string
+
+// String masks the secret so that %v and %s never reveal it.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "*****"
+}
+
+// Reveal returns the secret itself; call it only where the value is used.
+func (s Secret) Reveal() string { return string(s) }
+
+// IsProduction reports whether the service runs in production mode.
+func (c Config) IsProduction() bool { return c.Env == Production }
+
+// Load reads and validates the configuration. getenv is os.Getenv in main and
+// a map lookup in tests.
+func Load(getenv func(string) string) (Config, error) {
+	p := parser{getenv: getenv}
+	cfg := Config{
+		Env:                p.str("APP_ENV", Development),
+		DatabaseURL:        Secret(p.str("DATABASE_URL", "")),
+		HTTPAddr:           p.str("HTTP_ADDR", "127.0.0.1:8080"),
+		CORSAllowedOrigins: p.origins("CORS_ALLOWED_ORIGINS"),
+		TrustedProxies:     p.prefixes("TRUSTED_PROXIES"),
+		TokenIssuer:        p.str("JWT_ISSUER", "bulwark"),
+		TokenAudience:      p.str("JWT_AUDIENCE", "bulwark-api"),
+		AccessTokenTTL:     p.duration("ACCESS_TOKEN_TTL", 10*time.Minute),
+		RefreshTokenTTL:    p.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),
+		HashConcurrency:    p.integer("PASSWORD_HASH_CONCURRENCY", runtime.NumCPU()),
+		BodyLimitBytes:     int64(p.integer("BODY_LIMIT_BYTES", 1<<20)),
+		ShutdownTimeout:    p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		LogLevel:           p.str("LOG_LEVEL", "info"),
+		SeedDemoData:       p.boolean("SEED_DEMO_DATA", false),
+		DevDataDir:         p.str("DEV_DATA_DIR", ".data"),
+	}
+	cfg.SigningKeys = p.signingKeys("JWT_SIGNING_KEYS")
+	if len(cfg.SigningKeys) == 0 && cfg.Env == Development {
+		// Development works out of the box with the published key; the
+		// production check below refuses this same key.
+		cfg.SigningKeys = (&parser{getenv: func(string) string { return DevSigningKey }}).signingKeys("JWT_SIGNING_KEYS")
+	}
+	if p.err != nil {
+		return Config{}, p.err
+	}
+	if err := cfg.validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func (c Config) validate() error {
+	switch c.Env {
+	case Development, Production:
+	default:
+		return fmt.Errorf("APP_ENV must be %q or %q, not %q", Development, Production, c.Env)
+	}
+	switch {
+	case c.AccessTokenTTL < time.Minute || c.AccessTokenTTL > time.Hour:
+		// Access tokens cannot be revoked before they expire, so their life
+		// is kept short; refresh tokens carry the long session.
+		return errors.New("ACCESS_TOKEN_TTL must be between 1m and 1h")
+	case c.RefreshTokenTTL < time.Hour || c.RefreshTokenTTL > 90*24*time.Hour:
+		return errors.New("REFRESH_TOKEN_TTL must be between 1h and 2160h (90 days)")
+	case c.HashConcurrency < 1 || c.HashConcurrency > 64:
+		return errors.New("PASSWORD_HASH_CONCURRENCY must be between 1 and 64")
+	case c.BodyLimitBytes < 1<<10 || c.BodyLimitBytes > 64<<20:
+		return errors.New("BODY_LIMIT_BYTES must be between 1024 and 67108864")
+	case c.ShutdownTimeout < time.Second || c.ShutdownTimeout > 5*time.Minute:
+		return errors.New("SHUTDOWN_TIMEOUT must be between 1s and 5m")
+	case c.TokenIssuer == "" || c.TokenAudience == "":
+		return errors.New("JWT_ISSUER and JWT_AUDIENCE must not be empty")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return errors.New("LOG_LEVEL must be one of debug, info, warn, error")
+	}
+	if !c.IsProduction() {
+		return nil
+	}
+	// Production refuses every development convenience rather than warning
+	// about it: a warning in a log nobody reads protects nothing.
+	switch {
+	case c.DatabaseURL == "":
+		return errors.New("production needs DATABASE_URL: set it to the PostgreSQL connection string")
+	case len(c.SigningKeys) == 0:
+		return errors.New("production needs JWT_SIGNING_KEYS: set it to kid:base64url-secret with at least 32 random bytes (openssl rand -base64 32)")
+	case c.SeedDemoData:
+		return errors.New("production refuses SEED_DEMO_DATA: unset it (demo accounts have published passwords)")
+	}
+	for _, k := range c.SigningKeys {
+		if k.ID+":"+base64.RawURLEncoding.EncodeToString(k.Secret) == DevSigningKey {
+			return errors.New("production refuses the development signing key from .env.example: set JWT_SIGNING_KEYS to a freshly generated key")
+		}
+	}
+	return nil
+}
+
+// String prints the configuration with every secret masked, for the start-up
+// log line.
+func (c Config) String() string {
+	kids := make([]string, 0, len(c.SigningKeys))
+	for _, k := range c.SigningKeys {
+		kids = append(kids, k.ID)
+	}
+	return fmt.Sprintf("env=%s http_addr=%s database_url=%s cors_allowed_origins=%v trusted_proxies=%v signing_key_ids=%v access_token_ttl=%s refresh_token_ttl=%s",
+		c.Env, c.HTTPAddr, maskURL(c.DatabaseURL.Reveal()), c.CORSAllowedOrigins, c.TrustedProxies, kids, c.AccessTokenTTL, c.RefreshTokenTTL)
+}
+
+func maskURL(raw string) string {
+	if raw == "" {
+		return `""`
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "*****"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+// parser collects the first error so Load reads as a list of settings.
+type parser struct {
+	getenv func(string) string
+	err    error
+}
+
+func (p *parser) fail(name, format string, args ...any) {
+	if p.err == nil {
+		p.err = fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))
+	}
+}
+
+func (p *parser) str(name, def string) string {
+	if v := strings.TrimSpace(p.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (p *parser) integer(name string, def int) int {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		p.fail(name, "must be an integer")
+	}
+	return n
+}
+
+func (p *parser) boolean(name string, def bool) bool {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, "must be true or false")
+	}
+	return b
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		p.fail(name, "must be a duration such as 15m or 720h")
+	}
+	return d
+}
+
+func (p *parser) list(name string) []string {
+	var out []string
+	for item := range strings.SplitSeq(p.getenv(name), ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// origins accepts only exact origins: scheme, host and optional port. A
+// wildcard, "null", a path or a trailing slash is refused, because each turns
+// the exact-match allowlist into something an attacker can satisfy.
+func (p *parser) origins(name string) []string {
+	var out []string
+	for _, o := range p.list(name) {
+		u, err := url.Parse(o)
+		switch {
+		case err != nil, o == "null", strings.Contains(o, "*"),
+			u.Scheme != "https" && u.Scheme != "http",
+			u.Host == "", u.User != nil, u.Path != "", u.RawQuery != "", u.Fragment != "":
+			p.fail(name, "%q is not an exact origin such as https://app.example.com", o)
+			continue
+		}
+		out = append(out, u.Scheme+"://"+strings.ToLower(u.Host))
+	}
+	return out
+}
+
+// prefixes parses the trusted proxy ranges. Trusting everyone would let any
+// client choose its own IP through X-Forwarded-For, so 0.0.0.0/0 and ::/0
+// are refused.
+func (p *parser) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range p.list(name) {
+		if !strings.Contains(s, "/") {
+			if a, err := netip.ParseAddr(s); err == nil {
+				s = netip.PrefixFrom(a, a.BitLen()).String()
+			}
+		}
+		pfx, err := netip.ParsePrefix(s)
+		if err != nil {
+			p.fail(name, "%q is not a CIDR range such as 10.0.0.0/8", s)
+			continue
+		}
+		if pfx.Bits() == 0 {
+			p.fail(name, "%q would trust every client's X-Forwarded-For", s)
+			continue
+		}
+		out = append(out, pfx.Masked())
+	}
+	return out
+}
+
+// signingKeys parses "kid:base64url-secret,kid:base64url-secret"; the first
+// key signs, all of them verify.
+func (p *parser) signingKeys(name string) []SigningKey {
+	var keys []SigningKey
+	seen := map[string]bool{}
+	for _, item := range p.list(name) {
+		kid, encoded, ok := strings.Cut(item, ":")
+		if !ok || kid == "" || len(kid) > 64 {
+			p.fail(name, "each key must be kid:base64url-secret")
+			continue
+		}
+		secret, err := decodeKey(encoded)
+		if err != nil {
+			// The value itself is a secret: name the key id, never the value.
+			p.fail(name, "key %q is not valid base64", kid)
+			continue
+		}
+		if weak(secret) {
+			p.fail(name, "key %q is weak: use at least %d random bytes (openssl rand -base64 32)", kid, minKeyBytes)
+			continue
+		}
+		if seen[kid] {
+			p.fail(name, "key id %q appears twice", kid)
+			continue
+		}
+		seen[kid] = true
+		keys = append(keys, SigningKey{ID: kid, Secret: secret})
+	}
+	return keys
+}
+
+func decodeKey(s string) ([]byte, error) {
+	s = strings.TrimRight(s, "=")
+	if b, err := base64.RawURLEncoding.DecodeString(s); err == nil {
+		return b, nil
+	}
+	return base64.RawStdEncoding.DecodeString(s)
+}
+
+// weak rejects short keys and keys with little variety, such as a password
+// or a repeated character, which a random 32-byte key never is.
+func weak(secret []byte) bool {
+	if len(secret) < minKeyBytes {
+		return true
+	}
+	distinct := map[byte]bool{}
+	for _, b := range secret {
+		distinct[b] = true
+	}
+	return len(distinct) < 12
+}
