@@ -1,0 +1,206 @@
+// Package attack is the attack catalogue: every attack the project proves
+// its defences against, written once. Each attack speaks only HTTP to a base
+// URL with the seeded demo accounts and returns a verdict with evidence. The
+// black-box tests in tests/ assert the verdicts against a freshly booted
+// server; cmd/attack (the workshop runner) prints the same verdicts.
+package attack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Verdict is the outcome of one attack.
+type Verdict string
+
+// Verdicts. Skipped means the attack needs something the runner did not
+// provide (for example the signing key for "valid but wrong" tokens).
+const (
+	Blocked   Verdict = "BLOCKED"
+	Exploited Verdict = "EXPLOITED"
+	Skipped   Verdict = "SKIPPED"
+)
+
+// Result is a verdict with the evidence for it: the telling request and the
+// telling part of the response.
+type Result struct {
+	Verdict  Verdict
+	Evidence string
+}
+
+// Attack is one catalogue entry.
+type Attack struct {
+	ID    string // stable, e.g. "auth/jwt-alg-none"
+	Issue string // docs page / issue slug, e.g. "auth", "mass-assignment"
+	OWASP string // OWASP API Security Top 10 2023 id
+	CWE   string
+	Story string // one line: what the attacker tries
+	Run   func(ctx context.Context, t *Target) (Result, error)
+}
+
+// Account is a demo login.
+type Account struct {
+	Email    string
+	Password string
+}
+
+// Target is the server under attack.
+type Target struct {
+	BaseURL string
+	HTTP    *http.Client
+	Alice   Account
+	Bob     Account
+	Admin   Account
+	// SigningKeyID and SigningKey are the server's token key, when the
+	// runner knows it (the tests, or a workshop using the published
+	// development key). Attacks that forge "correctly signed but wrong"
+	// tokens need it, modelling a key shared with another service.
+	SigningKeyID string
+	SigningKey   []byte
+}
+
+// DemoTarget returns a target for a server seeded by `api seed`.
+func DemoTarget(baseURL string) *Target {
+	return &Target{
+		BaseURL: strings.TrimRight(baseURL, "/"),
+		HTTP:    &http.Client{Timeout: 15 * time.Second},
+		Alice:   Account{Email: "alice@example.com", Password: "alice-demo-password"},
+		Bob:     Account{Email: "bob@example.com", Password: "bob-demo-password"},
+		Admin:   Account{Email: "admin@example.com", Password: "admin-demo-password"},
+	}
+}
+
+// Catalogue returns every attack, in a stable order.
+func Catalogue() []Attack {
+	var all []Attack
+	all = append(all, authAttacks()...)
+	all = append(all, rateLimitAttacks()...)
+	all = append(all, massAssignmentAttacks()...)
+	all = append(all, exposureAttacks()...)
+	all = append(all, errorAttacks()...)
+	all = append(all, corsAttacks()...)
+	all = append(all, misconfigurationAttacks()...)
+	return all
+}
+
+// ByIssue returns the attacks of one issue.
+func ByIssue(issue string) []Attack {
+	var out []Attack
+	for _, a := range Catalogue() {
+		if a.Issue == issue {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Issues lists the issue slugs in the catalogue.
+func Issues() []string {
+	seen := map[string]bool{}
+	for _, a := range Catalogue() {
+		seen[a.Issue] = true
+	}
+	out := make([]string, 0, len(seen))
+	for s := range seen {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// exchange is one request and its response, kept for evidence.
+type exchange struct {
+	method  string
+	path    string
+	reqBody string
+	status  int
+	header  http.Header
+	body    []byte
+	elapsed time.Duration
+}
+
+// request describes what to send.
+type request struct {
+	method  string
+	path    string
+	body    string
+	ctype   string // "" means application/json when body is set
+	token   string
+	headers map[string]string
+}
+
+func (t *Target) send(ctx context.Context, r request) (*exchange, error) {
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, t.BaseURL+r.path, body)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	if r.body != "" {
+		ctype := r.ctype
+		if ctype == "" {
+			ctype = "application/json"
+		}
+		req.Header.Set("Content-Type", ctype)
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	for k, v := range r.headers {
+		req.Header.Set(k, v)
+	}
+	start := time.Now()
+	resp, err := t.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", r.method, r.path, err)
+	}
+	return &exchange{
+		method: r.method, path: r.path, reqBody: r.body,
+		status: resp.StatusCode, header: resp.Header, body: b, elapsed: time.Since(start),
+	}, nil
+}
+
+// String is the evidence form of an exchange: request line, status and a
+// short body.
+func (x *exchange) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s", x.method, x.path)
+	if x.reqBody != "" {
+		fmt.Fprintf(&b, " %s", clip(x.reqBody, 120))
+	}
+	fmt.Fprintf(&b, " → %d %s", x.status, clip(string(bytes.TrimSpace(x.body)), 200))
+	return b.String()
+}
+
+func clip(s string, n int) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func blocked(format string, args ...any) (Result, error) {
+	return Result{Verdict: Blocked, Evidence: fmt.Sprintf(format, args...)}, nil
+}
+
+func exploited(format string, args ...any) (Result, error) {
+	return Result{Verdict: Exploited, Evidence: fmt.Sprintf(format, args...)}, nil
+}
+
+func skipped(format string, args ...any) (Result, error) {
+	return Result{Verdict: Skipped, Evidence: fmt.Sprintf(format, args...)}, nil
+}

@@ -1,0 +1,144 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/app"
+	"github.com/bulwark-dev/bulwark/internal/attack"
+	"github.com/bulwark-dev/bulwark/internal/postgres/pgtest"
+)
+
+// server is one running instance of the service under test.
+type server struct {
+	URL    string
+	Target *attack.Target
+	logs   *logBuffer
+}
+
+// Logs returns everything the server has logged so far.
+func (s *server) Logs() string { return s.logs.String() }
+
+// startServer boots the service on a free loopback port with a fresh
+// database, seeded with the demo data, and stops it when the test ends.
+// env overrides the default test settings.
+func startServer(t *testing.T, env map[string]string) *server {
+	t.Helper()
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	settings := map[string]string{
+		"APP_ENV":              "development",
+		"DATABASE_URL":         pgtest.NewDatabase(t),
+		"HTTP_ADDR":            "127.0.0.1:0",
+		"JWT_SIGNING_KEYS":     "test:" + base64.RawURLEncoding.EncodeToString(key),
+		"CORS_ALLOWED_ORIGINS": attack.LegitimateOrigin,
+		"SHUTDOWN_TIMEOUT":     "10s",
+	}
+	for k, v := range env {
+		settings[k] = v
+	}
+	getenv := func(k string) string { return settings[k] }
+
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := app.Run(ctx, []string{"seed"}, getenv, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		cancel()
+		t.Fatalf("seed: %v", err)
+	}
+
+	logs := newLogBuffer()
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx, nil, getenv, logs, logs) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server stopped with error: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Errorf("server did not stop within 20s")
+		}
+	})
+
+	addr, err := logs.waitForListen(done, 20*time.Second)
+	if err != nil {
+		t.Fatalf("server did not start: %v\nlogs:\n%s", err, logs)
+	}
+	base := "http://" + addr
+	waitReady(t, base)
+
+	target := attack.DemoTarget(base)
+	target.SigningKeyID, target.SigningKey = "test", key
+	return &server{URL: base, Target: target, logs: logs}
+}
+
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, base+"/readyz", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s/readyz never answered 200", base)
+}
+
+// logBuffer collects the server's output and spots the "listening" line.
+type logBuffer struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	listen chan string
+	once   sync.Once
+}
+
+func newLogBuffer() *logBuffer { return &logBuffer{listen: make(chan string, 1)} }
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for line := range strings.SplitSeq(string(p), "\n") {
+		var entry struct {
+			Msg  string `json:"msg"`
+			Addr string `json:"addr"`
+		}
+		if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "listening" {
+			l.once.Do(func() { l.listen <- entry.Addr })
+		}
+	}
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *logBuffer) waitForListen(done <-chan error, timeout time.Duration) (string, error) {
+	select {
+	case addr := <-l.listen:
+		return addr, nil
+	case err := <-done:
+		if err == nil {
+			err = errors.New("run returned before listening")
+		}
+		return "", err
+	case <-time.After(timeout):
+		return "", errors.New("timed out")
+	}
+}
