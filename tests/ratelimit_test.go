@@ -1,7 +1,11 @@
 package tests
 
 import (
+	"context"
+	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/bulwark-dev/bulwark/internal/attack"
@@ -24,4 +28,39 @@ func TestRateLimitAttacksBehindTrustedProxy(t *testing.T) {
 		}
 	}
 	runAttacks(t, attacks, map[string]string{"TRUSTED_PROXIES": "127.0.0.1/32"})
+}
+
+// The other half of the trusted-proxy rule: X-Forwarded-For from a trusted
+// proxy is believed, so two clients behind it get separate per-IP budgets.
+// Without this, the tests above would also pass for a server that ignores
+// the header even when it should not (and limits a whole office as one).
+func TestTrustedProxyForwardedForIsHonoured(t *testing.T) {
+	srv := startServer(t, map[string]string{"TRUSTED_PROXIES": "127.0.0.1/32"})
+	ctx := context.Background()
+	login := func(clientIP string, i int) int {
+		t.Helper()
+		body := fmt.Sprintf(`{"email":"user%d@example.net","password":"not-the-password"}`, i)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/api/v1/auth/login", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", clientIP)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	limited := false
+	for i := range 30 {
+		if login("198.51.100.10", i) == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("client 198.51.100.10 was never limited")
+	}
+	if s := login("198.51.100.20", 99); s == http.StatusTooManyRequests {
+		t.Errorf("a different client behind the trusted proxy was limited too (%d): X-Forwarded-For ignored", s)
+	}
 }

@@ -128,19 +128,34 @@ func runServer(ctx context.Context, cfg config.Config, databaseURL string, logge
 	if err != nil {
 		return err
 	}
+	var onListen func(string)
 	if cfg.SeedDemoData {
 		accounts, err := seed.Demo(ctx, pool, hasher)
 		if err != nil {
 			return err
 		}
-		printAccounts(stdout, accounts)
+		onListen = func(addr string) { printDemoHelp(stdout, addr, accounts) }
 	}
 	deps := Deps{Config: cfg, Logger: logger, Pool: pool, Hasher: hasher}
 	handler, err := New(deps, SecureParts(cfg, logger))
 	if err != nil {
 		return err
 	}
-	return serve(ctx, cfg.HTTPAddr, handler, cfg.ShutdownTimeout, logger)
+	return serve(ctx, cfg.HTTPAddr, handler, cfg.ShutdownTimeout, logger, onListen)
+}
+
+// printDemoHelp tells the person who ran `make demo` where to look.
+func printDemoHelp(w io.Writer, addr string, accounts []seed.Account) {
+	base := "http://" + addr
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nBulwark is serving the seeded demo API on %s (Ctrl-C stops it and deletes the demo database).\n\n", base)
+	printAccounts(&b, accounts)
+	fmt.Fprintf(&b, "\nTry it:\n")
+	fmt.Fprintf(&b, "  TOKEN=$(curl -s %s/api/v1/auth/login -H 'Content-Type: application/json' \\\n", base)
+	fmt.Fprintf(&b, "    -d '{\"email\":\"%s\",\"password\":\"%s\"}' | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')\n", accounts[0].Email, accounts[0].Password)
+	fmt.Fprintf(&b, "  curl -s %s/api/v1/users/me -H \"Authorization: Bearer $TOKEN\"\n", base)
+	fmt.Fprintf(&b, "  curl -s %s/readyz\n\n", base)
+	_, _ = io.WriteString(w, b.String())
 }
 
 // printAccounts shows the demo logins. Their passwords are published in the

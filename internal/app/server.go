@@ -23,7 +23,7 @@ const (
 // serve runs the HTTP server until ctx is cancelled, then shuts it down
 // gracefully: the listener closes at once, and requests in flight get until
 // the shutdown timeout to finish.
-func serve(ctx context.Context, addr string, handler http.Handler, shutdownTimeout time.Duration, logger *slog.Logger) error {
+func serve(ctx context.Context, addr string, handler http.Handler, shutdownTimeout time.Duration, logger *slog.Logger, onListen func(addr string)) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
@@ -42,6 +42,9 @@ func serve(ctx context.Context, addr string, handler http.Handler, shutdownTimeo
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String())
+	if onListen != nil {
+		onListen(ln.Addr().String())
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

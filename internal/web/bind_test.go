@@ -224,7 +224,7 @@ func TestStrictJSONBinderRejectsMalformedBody(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dst, err := bind(t, echo.MIMEApplicationJSON, tt.body)
+			_, err := bind(t, echo.MIMEApplicationJSON, tt.body)
 			var invalid web.Invalid
 			if !errors.As(err, &invalid) {
 				t.Fatalf("Bind(%q) error = %v, want a web.Invalid", tt.body, err)
@@ -232,7 +232,6 @@ func TestStrictJSONBinderRejectsMalformedBody(t *testing.T) {
 			if invalid == "" {
 				t.Error("web.Invalid has no public message")
 			}
-			_ = dst
 		})
 	}
 }

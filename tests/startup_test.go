@@ -1,0 +1,57 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/bulwark-dev/bulwark/internal/app"
+	"github.com/bulwark-dev/bulwark/internal/config"
+)
+
+// Production refuses to start on any development convenience, with one line
+// saying what to set, before it opens a port or a database connection.
+func TestProductionRefusesUnsafeConfig(t *testing.T) {
+	good := "k1:" + strings.Repeat("Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWo", 1)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantVar string
+	}{
+		{"no signing key", map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/db"}, nil, "JWT_SIGNING_KEYS"},
+		{"development key", map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/db", "JWT_SIGNING_KEYS": config.DevSigningKey}, nil, "JWT_SIGNING_KEYS"},
+		{"weak key", map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/db", "JWT_SIGNING_KEYS": "k1:c2VjcmV0"}, nil, "JWT_SIGNING_KEYS"},
+		{"no database", map[string]string{"JWT_SIGNING_KEYS": good}, nil, "DATABASE_URL"},
+		{"seeding enabled", map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/db", "JWT_SIGNING_KEYS": good, "SEED_DEMO_DATA": "true"}, nil, "SEED_DEMO_DATA"},
+		{"seed command", map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/db", "JWT_SIGNING_KEYS": good}, []string{"seed"}, "APP_ENV=production"},
+		{"trust every proxy", map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/db", "JWT_SIGNING_KEYS": good, "TRUSTED_PROXIES": "0.0.0.0/0"}, nil, "TRUSTED_PROXIES"},
+		{"wildcard CORS", map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/db", "JWT_SIGNING_KEYS": good, "CORS_ALLOWED_ORIGINS": "*"}, nil, "CORS_ALLOWED_ORIGINS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"APP_ENV": "production"}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			var stdout, stderr bytes.Buffer
+			err := app.Run(context.Background(), tt.args, func(k string) string { return env[k] }, &stdout, &stderr)
+			if err == nil {
+				t.Fatal("started; want a refusal")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("refusal spans several lines: %q", msg)
+			}
+			if !strings.Contains(msg, tt.wantVar) {
+				t.Errorf("refusal %q does not name %s", msg, tt.wantVar)
+			}
+			for _, secret := range []string{"Zm9vYmFy", "c2VjcmV0", ":p@"} {
+				if strings.Contains(msg+stdout.String()+stderr.String(), secret) {
+					t.Errorf("refusal or output leaks a secret (%q): %q", secret, msg)
+				}
+			}
+		})
+	}
+}
