@@ -23,7 +23,7 @@ func TestRateLimitAttacks(t *testing.T) { runIssue(t, "ratelimit", nil) }
 func TestRateLimitAttacksBehindTrustedProxy(t *testing.T) {
 	var attacks []attack.Attack
 	for _, a := range attack.ByIssue("ratelimit") {
-		if slices.Contains([]string{"ratelimit/brute-force-one-account", "ratelimit/rotate-forwarded-for"}, a.ID) {
+		if slices.Contains([]string{"ratelimit/brute-force-one-account", "ratelimit/rotate-forwarded-for", "ratelimit/parallel-guesses"}, a.ID) {
 			attacks = append(attacks, a)
 		}
 	}

@@ -8,7 +8,9 @@ CREATE TABLE users (
     name          text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
     password_hash text NOT NULL,
     role          text NOT NULL DEFAULT 'customer' CHECK (role IN ('customer', 'admin')),
-    -- Bumped to invalidate every refresh token of the user at once.
+    -- Reserved for "sign out everywhere" (a bump would invalidate every
+    -- session of the user); no code path uses it yet. Like password_hash it
+    -- must never appear in a response, which the exposure attacks check.
     token_version integer NOT NULL DEFAULT 0,
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now()

@@ -29,14 +29,15 @@ func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
 	// Order matters: the request id first so every later line can carry it;
 	// the logger outside Recover so a panic is logged as the 500 it becomes;
 	// headers before the handler so error responses carry them too.
+	// The per-IP limit runs before CORS, which answers preflights itself.
 	e.Use(
 		web.RequestIDMiddleware(),
 		web.RequestLogger(deps.Logger),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}),
 		web.SecurityHeaders(),
+		perIP,
 		parts.CORS,
 		middleware.BodyLimit(deps.Config.BodyLimitBytes),
-		perIP,
 	)
 
 	e.GET("/healthz", h.health.live)

@@ -35,9 +35,13 @@ func userFields(ctx context.Context, t *Target) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	tok, err := t.login(ctx, Account{Email: email, Password: "correct-horse-battery"})
+	loginX, err := t.send(ctx, loginRequest(email, "correct-horse-battery"))
 	if err != nil {
 		return Result{}, err
+	}
+	var tok tokens
+	if err := json.Unmarshal(loginX.body, &tok); err != nil || tok.AccessToken == "" {
+		return Result{}, fmt.Errorf("login as the new account failed: %s", loginX)
 	}
 	_, meX, err := t.me(ctx, tok.AccessToken)
 	if err != nil {
@@ -49,6 +53,7 @@ func userFields(ctx context.Context, t *Target) (Result, error) {
 		want []string
 	}{
 		{reg, userKeys},
+		{loginX, []string{"access_token", "expires_in", "refresh_token", "token_type"}},
 		{meX, userKeys},
 	}
 	for _, c := range checks {
@@ -59,7 +64,7 @@ func userFields(ctx context.Context, t *Target) (Result, error) {
 			return exploited("keys %v, want exactly %v: %s", got, c.want, c.x)
 		}
 	}
-	return blocked("register and /users/me return exactly %v; no hash or internal column anywhere", userKeys)
+	return blocked("register and /users/me return exactly %v, login exactly its four token fields; no hash or internal column anywhere", userKeys)
 }
 
 // leakedKeys walks any JSON value and lists forbidden keys found in it.

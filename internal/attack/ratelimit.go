@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 )
 
 // Rate limiting (OWASP API4:2023). Each attack stops at its first 429 and
@@ -41,6 +42,11 @@ func rateLimitAttacks() []Attack {
 					return r
 				}, "guesses at bob's password, each from a \"new\" X-Forwarded-For")
 			},
+		},
+		{
+			ID: "ratelimit/parallel-guesses", Issue: "ratelimit", OWASP: "API4:2023", CWE: "CWE-367",
+			Story: "Send a burst of guesses at one account at the same instant, so they all pass a check-then-count limit.",
+			Run:   parallelGuesses,
 		},
 		{
 			ID: "ratelimit/reset-by-forwarded-for", Issue: "ratelimit", OWASP: "API4:2023", CWE: "CWE-348",
@@ -103,4 +109,44 @@ func resetByForwardedFor(ctx context.Context, t *Target) (Result, error) {
 // ever a header value, never contacted.
 func randomIP() string {
 	return fmt.Sprintf("203.0.113.%d", 1+rand.IntN(254)) //nolint:gosec // not a secret, just variety.
+}
+
+// parallelGuesses fires guesses at one account concurrently. The account
+// allows 5 failures; a limiter that checks before the password is verified
+// and counts after lets every concurrent guess through the check.
+func parallelGuesses(ctx context.Context, t *Target) (Result, error) {
+	const guesses = 12
+	const accountBudget = 5
+	var wg sync.WaitGroup
+	statuses := make(chan int, guesses)
+	errs := make(chan error, guesses)
+	for i := range guesses {
+		wg.Go(func() {
+			r := loginRequest(t.Alice.Email, fmt.Sprintf("parallel-guess-%02d", i))
+			r.headers = map[string]string{"X-Forwarded-For": randomIP()}
+			x, err := t.send(ctx, r)
+			if err != nil {
+				errs <- err
+				return
+			}
+			statuses <- x.status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	close(errs)
+	if err := <-errs; err != nil {
+		return Result{}, err
+	}
+	counts := map[int]int{}
+	for s := range statuses {
+		counts[s]++
+	}
+	if counts[http.StatusOK] > 0 {
+		return exploited("a guess succeeded: %v", counts)
+	}
+	if counts[http.StatusUnauthorized] > accountBudget {
+		return exploited("%d concurrent guesses were checked against the password (budget %d): %v", counts[http.StatusUnauthorized], accountBudget, counts)
+	}
+	return blocked("%d concurrent guesses: %d checked (budget %d), %d refused with 429", guesses, counts[http.StatusUnauthorized], accountBudget, counts[http.StatusTooManyRequests])
 }

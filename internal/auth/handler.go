@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v5"
@@ -42,20 +41,21 @@ func (h *Handler) Login(c *echo.Context) error {
 	if err := c.Bind(&req); err != nil {
 		return err
 	}
-	// Only failures count against the account, so the owner's own logins
-	// never use up its allowance. A guesser's failures do block the account
-	// for a while; docs/04-rate-limiting.md explains that trade-off.
+	// Every attempt spends from the account's allowance before the
+	// password is checked, so a burst of concurrent guesses cannot all get
+	// past the limit; a successful login gives its token back, so in effect
+	// only failures count and the owner's own logins never use it up. A
+	// guesser's failures do block the account for a while:
+	// docs/04-rate-limiting.md explains that trade-off.
 	account := "account:" + NormalizeEmail(req.Email)
-	if err := web.Check(c, h.limiter, h.loginPerAccount, account, 0); err != nil {
+	if err := web.Check(c, h.limiter, h.loginPerAccount, account, 1); err != nil {
 		return err
 	}
 	s, err := h.svc.Login(c.Request().Context(), req.Email, req.Password)
-	if errors.Is(err, ErrInvalidCredentials) {
-		if _, lerr := h.limiter.Allow(c.Request().Context(), account, h.loginPerAccount, 1); lerr != nil {
-			return lerr
-		}
-	}
 	if err != nil {
+		return err
+	}
+	if _, err := h.limiter.Allow(c.Request().Context(), account, h.loginPerAccount, -1); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toTokenResponse(s))

@@ -166,8 +166,11 @@ func (c Config) validate() error {
 	case c.SeedDemoData:
 		return errors.New("production refuses SEED_DEMO_DATA: unset it (demo accounts have published passwords)")
 	}
+	_, devSecret, _ := strings.Cut(DevSigningKey, ":")
 	for _, k := range c.SigningKeys {
-		if k.ID+":"+base64.RawURLEncoding.EncodeToString(k.Secret) == DevSigningKey {
+		// Compare the secret, not the kid: the published key under any
+		// other name is still public.
+		if base64.RawURLEncoding.EncodeToString(k.Secret) == devSecret {
 			return errors.New("production refuses the development signing key from .env.example: set JWT_SIGNING_KEYS to a freshly generated key")
 		}
 	}

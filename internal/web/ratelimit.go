@@ -30,9 +30,12 @@ type Decision struct {
 }
 
 // Limiter decides whether the holder of key may spend cost requests under
-// policy p. Cost 0 asks whether one request would fit without spending it,
-// for limits that count only failures. The in-memory limiter serves one instance; several instances
-// need a shared store (docs/04-rate-limiting.md), behind this same interface.
+// policy p. Cost 0 asks whether one request would fit without spending it;
+// a negative cost gives allowance back, for limits that should count only
+// failures: spend before the attempt (atomic, so concurrent guesses cannot
+// all slip through), refund when it succeeded. The in-memory limiter serves
+// one instance; several instances need a shared store
+// (docs/04-rate-limiting.md), behind this same interface.
 type Limiter interface {
 	Allow(ctx context.Context, key string, p Policy, cost int) (Decision, error)
 }
@@ -55,7 +58,7 @@ func NewMemoryLimiter() *MemoryLimiter {
 
 // Allow implements Limiter.
 func (m *MemoryLimiter) Allow(_ context.Context, key string, p Policy, cost int) (Decision, error) {
-	if p.Burst < 1 || p.Period <= 0 || cost < 0 {
+	if p.Burst < 1 || p.Period <= 0 {
 		return Decision{}, fmt.Errorf("rate limit policy %q is invalid", p.Name)
 	}
 	interval := p.interval()
@@ -70,6 +73,14 @@ func (m *MemoryLimiter) Allow(_ context.Context, key string, p Policy, cost int)
 	tat := m.tat[key]
 	if tat.Before(now) {
 		tat = now
+	}
+	if cost < 0 {
+		refunded := tat.Add(interval * time.Duration(cost))
+		if refunded.Before(now) {
+			refunded = now
+		}
+		m.tat[key] = refunded
+		return Decision{Allowed: true, Remaining: int(now.Sub(refunded.Add(-burstWidth)) / interval), ResetAfter: refunded.Sub(now)}, nil
 	}
 	// A peek (cost 0) asks whether one more request would fit.
 	newTAT := tat.Add(interval * time.Duration(max(cost, 1)))
