@@ -188,23 +188,19 @@ func (c Config) String() string {
 		c.Env, c.HTTPAddr, maskURL(c.DatabaseURL.Reveal()), c.CORSAllowedOrigins, c.TrustedProxies, kids, c.AccessTokenTTL, c.RefreshTokenTTL)
 }
 
+// maskURL keeps only what identifies the database (scheme, host, path) and
+// drops everything that can carry a secret: user info, and query parameters
+// such as password or sslpassword. A keyword/value DSN ("host=… password=…")
+// is not a URL and is masked whole.
 func maskURL(raw string) string {
 	if raw == "" {
 		return `""`
 	}
 	u, err := url.Parse(raw)
-	if err != nil {
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
 		return "*****"
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.Redacted()
+	return u.Scheme + "://" + u.Host + u.Path
 }
 
 // parser collects the first error so Load reads as a list of settings.

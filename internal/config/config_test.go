@@ -130,6 +130,8 @@ func TestLoadProductionRefusals(t *testing.T) {
 		{name: "missing JWT_SIGNING_KEYS", change: map[string]string{"JWT_SIGNING_KEYS": ""}, variable: "JWT_SIGNING_KEYS"},
 		{name: "development key", change: map[string]string{"JWT_SIGNING_KEYS": config.DevSigningKey}, variable: "JWT_SIGNING_KEYS"},
 		{name: "development key padded", change: map[string]string{"JWT_SIGNING_KEYS": config.DevSigningKey + "="}, variable: "JWT_SIGNING_KEYS"},
+		{name: "development key under another kid", change: map[string]string{"JWT_SIGNING_KEYS": "prod" + config.DevSigningKey[strings.Index(config.DevSigningKey, ":"):]}, variable: "JWT_SIGNING_KEYS"},
+		{name: "development key as a retired key", change: map[string]string{"JWT_SIGNING_KEYS": production(t)["JWT_SIGNING_KEYS"] + "," + config.DevSigningKey}, variable: "JWT_SIGNING_KEYS"},
 		{name: "short key", change: map[string]string{"JWT_SIGNING_KEYS": shortKey}, variable: "JWT_SIGNING_KEYS"},
 		{name: "32 times a", change: map[string]string{"JWT_SIGNING_KEYS": lowVariety}, variable: "JWT_SIGNING_KEYS"},
 		{name: "password as key", change: map[string]string{"JWT_SIGNING_KEYS": password}, variable: "JWT_SIGNING_KEYS"},
@@ -305,7 +307,7 @@ func TestConfigStringMasksSecrets(t *testing.T) {
 			vars["JWT_SIGNING_KEYS"] = newKeyText + "," + oldKeyText
 			cfg := mustLoad(t, vars)
 
-			printed := []string{cfg.String(), fmt.Sprint(cfg), fmt.Sprintf("%v", cfg), fmt.Sprintf("%s", cfg)}
+			printed := []string{cfg.String(), fmt.Sprint(cfg), fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%v", &cfg)}
 			hidden := append([]string{}, tt.hidden...)
 			for _, secret := range [][]byte{newSecret, oldSecret} {
 				hidden = append(hidden, string(secret),
@@ -349,5 +351,28 @@ func TestSecretFormatsMasked(t *testing.T) {
 	}
 	if got := config.Secret("").String(); got != "" {
 		t.Errorf(`Secret("").String() = %q, want ""`, got)
+	}
+}
+
+// String must not print a password however the connection string carries it.
+func TestStringMasksEveryFormOfDatabasePassword(t *testing.T) {
+	for _, dsn := range []string{
+		"host=db user=bulwark password=hunter2 dbname=x",
+		"postgres://u@h/db?sslpassword=hunter2",
+		"postgres://u:hunter2@h/db",
+		"postgresql://h/db?password=hunter2",
+	} {
+		cfg, err := config.Load(func(k string) string {
+			if k == "DATABASE_URL" {
+				return dsn
+			}
+			return ""
+		})
+		if err != nil {
+			t.Fatalf("%q: %v", dsn, err)
+		}
+		if strings.Contains(cfg.String(), "hunter2") {
+			t.Errorf("String() of %q shows the password: %s", dsn, cfg.String())
+		}
 	}
 }

@@ -37,7 +37,7 @@ func mustAllow(t *testing.T, m *MemoryLimiter, key string, p Policy, cost int) D
 }
 
 // threePerThree refills one request per second, three at most.
-var threePerThree = Policy{Name: "test", Burst: 3, Period: 3 * time.Second} //nolint:gochecknoglobals // test fixture.
+var threePerThree = Policy{Name: "test", Burst: 3, Period: 3 * time.Second}
 
 func TestMemoryLimiterBurstThenDeny(t *testing.T) {
 	m, _ := newClockedLimiter()
@@ -126,6 +126,46 @@ func TestMemoryLimiterCost(t *testing.T) {
 	}
 }
 
+// TestMemoryLimiterRefund covers limits that count only failures: spend
+// before the attempt, give it back (negative cost) when it succeeded.
+func TestMemoryLimiterRefund(t *testing.T) {
+	m, _ := newClockedLimiter()
+	const key = "account:bob@example.com"
+	for range 3 {
+		mustAllow(t, m, key, threePerThree, 1)
+	}
+	if d := mustAllow(t, m, key, threePerThree, 1); d.Allowed {
+		t.Fatal("fourth request allowed within the burst window")
+	}
+	if d := mustAllow(t, m, key, threePerThree, -1); !d.Allowed || d.Remaining != 1 {
+		t.Errorf("refund of 1 = %+v, want allowed with 1 remaining", d)
+	}
+	if d := mustAllow(t, m, key, threePerThree, 1); !d.Allowed {
+		t.Errorf("request after a refund denied: %+v", d)
+	}
+	if d := mustAllow(t, m, key, threePerThree, 1); d.Allowed {
+		t.Errorf("a refund of 1 let 2 requests through")
+	}
+
+	// Refunds never bank allowance beyond a full burst: a client cannot
+	// succeed ten times to earn thirteen failures.
+	const fresh = "account:carol@example.com"
+	for range 10 {
+		if d := mustAllow(t, m, fresh, threePerThree, -1); d.Remaining != threePerThree.Burst {
+			t.Fatalf("refund on a full key = %+v, want Remaining %d", d, threePerThree.Burst)
+		}
+	}
+	allowed := 0
+	for range 10 {
+		if mustAllow(t, m, fresh, threePerThree, 1).Allowed {
+			allowed++
+		}
+	}
+	if allowed != threePerThree.Burst {
+		t.Errorf("after 10 refunds on a full key %d requests allowed, want the burst %d", allowed, threePerThree.Burst)
+	}
+}
+
 func TestMemoryLimiterIndependentKeysAndPolicies(t *testing.T) {
 	m, _ := newClockedLimiter()
 	login := Policy{Name: "login", Burst: 1, Period: time.Minute}
@@ -160,7 +200,7 @@ func TestMemoryLimiterRefusesInvalidPolicy(t *testing.T) {
 	}{
 		{name: "zero burst", p: Policy{Name: "p", Burst: 0, Period: time.Second}, cost: 1},
 		{name: "zero period", p: Policy{Name: "p", Burst: 1, Period: 0}, cost: 1},
-		{name: "negative cost", p: threePerThree, cost: -1},
+		{name: "negative burst", p: Policy{Name: "p", Burst: -1, Period: time.Second}, cost: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
