@@ -46,36 +46,7 @@ func startServer(t *testing.T, env map[string]string) *server {
 	for k, v := range env {
 		settings[k] = v
 	}
-	getenv := func(k string) string { return settings[k] }
-
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := app.Run(ctx, []string{"seed"}, getenv, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
-		cancel()
-		t.Fatalf("seed: %v", err)
-	}
-
-	logs := newLogBuffer()
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, nil, getenv, logs, logs) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server stopped with error: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Errorf("server did not stop within 20s")
-		}
-	})
-
-	addr, err := logs.waitForListen(done, 20*time.Second)
-	if err != nil {
-		t.Fatalf("server did not start: %v\nlogs:\n%s", err, logs)
-	}
-	base := "http://" + addr
-	waitReady(t, base)
-
+	base, logs, _ := bootServer(context.Background(), t, settings)
 	target := attack.DemoTarget(base)
 	target.SigningKeyID, target.SigningKey = "test", key
 	return &server{URL: base, Target: target, logs: logs}
@@ -96,6 +67,50 @@ func waitReady(t *testing.T, base string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("%s/readyz never answered 200", base)
+}
+
+// bootServer seeds the database named in env, runs the service until ctx
+// is cancelled or the test ends, and returns its base URL once /readyz
+// answers, the buffer that receives its logs, and a function that waits for
+// Run to return and gives its error.
+func bootServer(ctx context.Context, t *testing.T, env map[string]string) (string, *logBuffer, func() error) {
+	t.Helper()
+	getenv := func(k string) string { return env[k] }
+	ctx, cancel := context.WithCancel(ctx)
+	if err := app.Run(ctx, []string{"seed"}, getenv, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		cancel()
+		t.Fatalf("seed: %v", err)
+	}
+	logs := newLogBuffer()
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx, nil, getenv, logs, logs) }()
+	var (
+		once   sync.Once
+		runErr error
+	)
+	wait := func() error {
+		once.Do(func() {
+			select {
+			case runErr = <-done:
+			case <-time.After(20 * time.Second):
+				runErr = errors.New("server did not stop within 20s")
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := wait(); err != nil {
+			t.Errorf("server stopped with error: %v", err)
+		}
+	})
+	addr, err := logs.waitForListen(done, 20*time.Second)
+	if err != nil {
+		t.Fatalf("server did not start: %v\nlogs:\n%s", err, logs)
+	}
+	base := "http://" + addr
+	waitReady(t, base)
+	return base, logs, wait
 }
 
 // logBuffer collects the server's output and spots the "listening" line.

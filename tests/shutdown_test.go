@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bulwark-dev/bulwark/internal/app"
 	"github.com/bulwark-dev/bulwark/internal/postgres/pgtest"
 )
 
@@ -25,21 +23,9 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 		"JWT_SIGNING_KEYS":          "test:" + base64.RawURLEncoding.EncodeToString(key),
 		"PASSWORD_HASH_CONCURRENCY": "1",
 	}
-	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := app.Run(ctx, []string{"seed"}, getenv, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
-		t.Fatal(err)
-	}
-	logs := newLogBuffer()
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, nil, getenv, logs, logs) }()
-	addr, err := logs.waitForListen(done, 20*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + addr
-	waitReady(t, base)
+	base, _, wait := bootServer(ctx, t, env)
 
 	// Logins queue for the single hashing slot, so several of them are
 	// in flight together for a while.
@@ -67,13 +53,8 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 			t.Errorf("in-flight login finished with %d, want 200", s)
 		}
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run returned %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("server did not stop")
+	if err := wait(); err != nil {
+		t.Fatalf("Run returned %v", err)
 	}
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, base+"/healthz", nil)
 	if resp, err := http.DefaultClient.Do(req); err == nil {

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/bulwark-dev/bulwark/internal/auth"
 	"github.com/bulwark-dev/bulwark/internal/config"
 	"github.com/bulwark-dev/bulwark/internal/postgres"
@@ -100,16 +102,27 @@ func migrate(ctx context.Context, databaseURL string, logger *slog.Logger) error
 	return nil
 }
 
-func seedDemo(ctx context.Context, cfg config.Config, databaseURL string, stdout io.Writer) error {
+// openPool opens the database pool and the password hasher that serving and
+// seeding both need.
+func openPool(ctx context.Context, cfg config.Config, databaseURL string) (*pgxpool.Pool, *auth.Hasher, error) {
 	pool, err := postgres.Open(ctx, databaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	hasher, err := auth.NewHasher(auth.OWASPParams(), cfg.HashConcurrency)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return pool, hasher, nil
+}
+
+func seedDemo(ctx context.Context, cfg config.Config, databaseURL string, stdout io.Writer) error {
+	pool, hasher, err := openPool(ctx, cfg, databaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	hasher, err := auth.NewHasher(auth.OWASPParams(), cfg.HashConcurrency)
-	if err != nil {
-		return err
-	}
 	accounts, err := seed.Demo(ctx, pool, hasher)
 	if err != nil {
 		return err
@@ -119,15 +132,11 @@ func seedDemo(ctx context.Context, cfg config.Config, databaseURL string, stdout
 }
 
 func runServer(ctx context.Context, cfg config.Config, databaseURL string, logger *slog.Logger, stdout io.Writer) error {
-	pool, err := postgres.Open(ctx, databaseURL)
+	pool, hasher, err := openPool(ctx, cfg, databaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	hasher, err := auth.NewHasher(auth.OWASPParams(), cfg.HashConcurrency)
-	if err != nil {
-		return err
-	}
 	var onListen func(string)
 	if cfg.SeedDemoData {
 		accounts, err := seed.Demo(ctx, pool, hasher)
