@@ -9,8 +9,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v5"
 
+	"github.com/bulwark-dev/bulwark/internal/admin"
 	"github.com/bulwark-dev/bulwark/internal/auth"
 	"github.com/bulwark-dev/bulwark/internal/config"
+	"github.com/bulwark-dev/bulwark/internal/orders"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
@@ -19,6 +21,8 @@ import (
 // the same parts. Secure code never checks which it got: there is no
 // "if vulnerable" anywhere outside internal/workshop.
 type Parts struct {
+	// ResolveOrder loads {id} for the caller before an order handler runs.
+	ResolveOrder func(*orders.Service) echo.MiddlewareFunc
 	Binder       echo.Binder
 	ErrorHandler echo.HTTPErrorHandler
 	CORS         echo.MiddlewareFunc
@@ -32,6 +36,7 @@ type Parts struct {
 func SecureParts(cfg config.Config, logger *slog.Logger) Parts {
 	ip, scheme := web.ClientIP(cfg.TrustedProxies)
 	return Parts{
+		ResolveOrder: orders.ResolveOwned,
 		Binder:       web.StrictJSONBinder{Validator: web.NewValidator()},
 		ErrorHandler: web.ErrorHandler(logger),
 		CORS:         web.CORS(cfg.CORSAllowedOrigins),
@@ -65,14 +70,21 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 		return nil, err
 	}
 	authStore := auth.NewStore(deps.Pool)
+	// Cursor MACs get their own key, derived from the signing key.
+	cursors := orders.NewCursors(deps.Config.SigningKeys[0].Secret)
+	orderService := orders.NewService(orders.NewStore(deps.Pool), cursors)
 	h := handlers{
 		health: &healthHandler{pool: deps.Pool},
 		auth: auth.NewHandler(
 			auth.NewService(authStore, deps.Hasher, tokens, deps.Config.RefreshTokenTTL),
 			parts.Limiter, parts.Limits.LoginPerAccount),
+		orders: orders.NewHandler(orderService),
+		admin:  admin.NewHandler(admin.NewService(admin.NewStore(deps.Pool), cursors), cursors),
 	}
 	mw := middlewares{
 		authenticate: auth.Authenticate(tokens),
+		ownedOrder:   parts.ResolveOrder(orderService),
+		requireAdmin: auth.RequireRole(authStore, auth.RoleAdmin),
 	}
 	routes(e, deps, parts, h, mw)
 	return e, nil

@@ -4,17 +4,23 @@ import (
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
 
+	"github.com/bulwark-dev/bulwark/internal/admin"
 	"github.com/bulwark-dev/bulwark/internal/auth"
+	"github.com/bulwark-dev/bulwark/internal/orders"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
 type handlers struct {
 	health *healthHandler
 	auth   *auth.Handler
+	orders *orders.Handler
+	admin  *admin.Handler
 }
 
 type middlewares struct {
 	authenticate echo.MiddlewareFunc
+	ownedOrder   echo.MiddlewareFunc
+	requireAdmin echo.MiddlewareFunc
 }
 
 // routes is the whole HTTP surface of the service. Reviewing who may call
@@ -55,6 +61,20 @@ func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
 	user := v1.Group("", mw.authenticate, perUser)
 	user.GET("/users/me", h.auth.Me)
 	user.PATCH("/users/me", h.auth.UpdateMe)
+	user.GET("/products", h.orders.ListProducts)
+	user.POST("/orders", h.orders.Create)
+	user.GET("/orders", h.orders.List)
+	// Every {id} route resolves the order for the caller first: another
+	// customer's order is a 404 before the handler runs (docs/01-bola.md).
+	user.GET("/orders/:id", h.orders.Get, mw.ownedOrder)
+	user.PATCH("/orders/:id", h.orders.Update, mw.ownedOrder)
+	user.POST("/orders/:id/cancel", h.orders.Cancel, mw.ownedOrder)
+
+	// Staff: deny by default. The role is re-read from the database on each
+	// request, so a demoted admin is refused at once (docs/bfla.md).
+	staff := v1.Group("/admin", mw.authenticate, perUser, mw.requireAdmin)
+	staff.GET("/orders", h.admin.ListOrders)
+	staff.PATCH("/orders/:id", h.admin.UpdateOrder)
 }
 
 // byUser keys the per-user limit; it runs after authenticate.

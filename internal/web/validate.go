@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -41,8 +42,34 @@ func NewValidator() *Validator {
 	_ = v.RegisterValidation("safetext", func(fl validator.FieldLevel) bool {
 		return isSafeText(fl.Field().String())
 	})
+	// addresstext: an allowlist, not a denylist. Letters and digits of any
+	// script, combining marks, spaces and . , ' - / # & ( ) cover real
+	// addresses; <, >, quotes, backticks, braces and the rest never reach a
+	// staff screen from an address field.
+	_ = v.RegisterValidation("addresstext", func(fl validator.FieldLevel) bool {
+		return addressText.MatchString(fl.Field().String())
+	})
+	_ = v.RegisterValidation("postalcode", func(fl validator.FieldLevel) bool {
+		return postalCode.MatchString(fl.Field().String())
+	})
+	_ = v.RegisterValidation("countrycode", func(fl validator.FieldLevel) bool {
+		return countryCode.MatchString(fl.Field().String())
+	})
+	// notetext: free text, stored as given (markup included; the dashboard
+	// renders it as text), but line breaks and tabs are the only control
+	// characters, and no invisible formatting characters.
+	_ = v.RegisterValidation("notetext", func(fl validator.FieldLevel) bool {
+		return isSafeText(strings.NewReplacer("\n", "", "\t", "", "\r", "").Replace(fl.Field().String()))
+	})
 	return &Validator{v: v}
 }
+
+//nolint:gochecknoglobals // compiled once, read-only.
+var (
+	addressText = regexp.MustCompile(`^[\p{L}\p{M}\p{N} .,'\-/#&()]*$`)
+	postalCode  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 \-]{0,15}$`)
+	countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
+)
 
 func isSafeText(s string) bool {
 	if !utf8.ValidString(s) {
@@ -108,7 +135,11 @@ func message(fe validator.FieldError) string {
 		return "must be an email address"
 	case "uuid", "uuid4":
 		return "must be a UUID"
-	case "safetext", "printascii", "alphanum", "alphanumunicode", "excludesall":
+	case "countrycode":
+		return "must be an ISO 3166 alpha-2 country code such as DE"
+	case "unique":
+		return "must not list the same product twice"
+	case "safetext", "addresstext", "notetext", "postalcode", "printascii", "alphanum", "alphanumunicode", "excludesall":
 		return "contains characters that are not allowed"
 	default:
 		return "is invalid (" + fe.Tag() + ")"

@@ -1,0 +1,145 @@
+-- Orders. Naming rule: every query a customer's request can reach ends in
+-- ForOwner and has owner_id in its WHERE clause, so ownership is enforced by
+-- the SQL itself (docs/01-bola.md). Queries without that suffix start with
+-- Admin and are reachable only through the admin routes. A query named
+-- neither way stands out in review.
+--
+-- List queries are keyset-paginated: the cursor carries the sort key and id
+-- of the last row, and the first page passes sentinel values, so every page
+-- is one range scan of an index that starts with owner_id and ends with the
+-- sort key and id. One static query per sort order: no SQL is assembled
+-- from request input (docs/05-sql-injection.md).
+
+-- name: GetOrderForOwner :one
+SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
+FROM orders
+WHERE id = $1 AND owner_id = $2;
+
+-- name: ListOrdersForOwnerCreatedDesc :many
+SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
+FROM orders
+WHERE owner_id = sqlc.arg(owner_id)
+  AND (sqlc.arg(status)::text = '' OR status = sqlc.arg(status)::text)
+  AND (created_at, id) < (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+ORDER BY created_at DESC, id DESC
+LIMIT sqlc.arg(page_limit);
+
+-- name: ListOrdersForOwnerCreatedAsc :many
+SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
+FROM orders
+WHERE owner_id = sqlc.arg(owner_id)
+  AND (sqlc.arg(status)::text = '' OR status = sqlc.arg(status)::text)
+  AND (created_at, id) > (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+ORDER BY created_at ASC, id ASC
+LIMIT sqlc.arg(page_limit);
+
+-- name: ListOrdersForOwnerTotalDesc :many
+SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
+FROM orders
+WHERE owner_id = sqlc.arg(owner_id)
+  AND (sqlc.arg(status)::text = '' OR status = sqlc.arg(status)::text)
+  AND (total_cents, id) < (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+ORDER BY total_cents DESC, id DESC
+LIMIT sqlc.arg(page_limit);
+
+-- name: ListOrdersForOwnerTotalAsc :many
+SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
+FROM orders
+WHERE owner_id = sqlc.arg(owner_id)
+  AND (sqlc.arg(status)::text = '' OR status = sqlc.arg(status)::text)
+  AND (total_cents, id) > (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+ORDER BY total_cents ASC, id ASC
+LIMIT sqlc.arg(page_limit);
+
+-- One query for the items of a whole page (no N+1). The join repeats the
+-- ownership check, so even a wrong id list cannot read another's items.
+-- name: ListOrderItemsForOwner :many
+SELECT oi.order_id, oi.line, oi.product_id, oi.name, oi.quantity, oi.unit_price_cents
+FROM order_items oi
+JOIN orders o ON o.id = oi.order_id
+WHERE oi.order_id = ANY(sqlc.arg(order_ids)::uuid[]) AND o.owner_id = sqlc.arg(owner_id)
+ORDER BY oi.order_id, oi.line;
+
+-- name: CreateOrderForOwner :one
+INSERT INTO orders (id, owner_id, status, total_cents, currency, shipping_address, note)
+VALUES ($1, $2, 'pending', $3, $4, $5, $6)
+RETURNING id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at;
+
+-- name: CreateOrderItems :copyfrom
+INSERT INTO order_items (order_id, line, product_id, name, quantity, unit_price_cents)
+VALUES ($1, $2, $3, $4, $5, $6);
+
+-- Only pending orders may change; the status check is in the WHERE clause
+-- so a concurrent status change cannot slip between a read and this write.
+-- name: UpdatePendingOrderForOwner :one
+UPDATE orders
+SET shipping_address = $3, note = $4, updated_at = now()
+WHERE id = $1 AND owner_id = $2 AND status = 'pending'
+RETURNING id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at;
+
+-- name: CancelOrderForOwner :one
+UPDATE orders
+SET status = 'cancelled', updated_at = now()
+WHERE id = $1 AND owner_id = $2 AND status IN ('pending', 'paid')
+RETURNING id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at;
+
+-- name: AdminGetOrder :one
+SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
+       o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
+FROM orders o
+JOIN users u ON u.id = o.owner_id
+WHERE o.id = $1;
+
+-- name: AdminListOrdersCreatedDesc :many
+SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
+       o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
+FROM orders o
+JOIN users u ON u.id = o.owner_id
+WHERE (sqlc.arg(status)::text = '' OR o.status = sqlc.arg(status)::text)
+  AND (o.created_at, o.id) < (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+ORDER BY o.created_at DESC, o.id DESC
+LIMIT sqlc.arg(page_limit);
+
+-- name: AdminListOrdersCreatedAsc :many
+SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
+       o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
+FROM orders o
+JOIN users u ON u.id = o.owner_id
+WHERE (sqlc.arg(status)::text = '' OR o.status = sqlc.arg(status)::text)
+  AND (o.created_at, o.id) > (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+ORDER BY o.created_at ASC, o.id ASC
+LIMIT sqlc.arg(page_limit);
+
+-- name: AdminListOrdersTotalDesc :many
+SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
+       o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
+FROM orders o
+JOIN users u ON u.id = o.owner_id
+WHERE (sqlc.arg(status)::text = '' OR o.status = sqlc.arg(status)::text)
+  AND (o.total_cents, o.id) < (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+ORDER BY o.total_cents DESC, o.id DESC
+LIMIT sqlc.arg(page_limit);
+
+-- name: AdminListOrdersTotalAsc :many
+SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
+       o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
+FROM orders o
+JOIN users u ON u.id = o.owner_id
+WHERE (sqlc.arg(status)::text = '' OR o.status = sqlc.arg(status)::text)
+  AND (o.total_cents, o.id) > (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+ORDER BY o.total_cents ASC, o.id ASC
+LIMIT sqlc.arg(page_limit);
+
+-- name: AdminListOrderItems :many
+SELECT order_id, line, product_id, name, quantity, unit_price_cents
+FROM order_items
+WHERE order_id = ANY(sqlc.arg(order_ids)::uuid[])
+ORDER BY order_id, line;
+
+-- The expected current status is part of the WHERE clause: a transition is
+-- applied only from the state the admin saw (optimistic concurrency).
+-- name: AdminUpdateOrder :one
+UPDATE orders
+SET status = sqlc.arg(new_status), internal_note = sqlc.arg(internal_note), updated_at = now()
+WHERE id = sqlc.arg(id) AND status = sqlc.arg(expected_status)
+RETURNING id;

@@ -1,0 +1,205 @@
+// Package orders is the customer side of ordering: the catalogue, and
+// orders a customer creates, lists, reads, changes and cancels. Every read
+// and write is scoped to the caller in the SQL itself (store.go), and a
+// middleware resolves {id} for the caller before any handler runs
+// (docs/01-bola.md).
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bulwark-dev/bulwark/internal/web"
+)
+
+// Errors the handlers return; their text is what the client sees.
+const (
+	// ErrNotFound is the answer for a missing order and for another
+	// customer's order alike, so ids cannot be probed for existence.
+	ErrNotFound      = web.NotFound("Order not found.")
+	ErrNotChangeable = web.Conflict("Only pending orders can be changed.")
+	ErrNotCancelable = web.Conflict("Only pending or paid orders can be cancelled.")
+)
+
+// Order is an order as the service sees it.
+type Order struct {
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Status          Status
+	TotalCents      int64
+	Currency        string
+	ShippingAddress Address
+	Note            string
+	Items           []Item
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Address is a shipping address.
+type Address struct {
+	Name       string `json:"name"`
+	Line1      string `json:"line1"`
+	Line2      string `json:"line2"`
+	City       string `json:"city"`
+	PostalCode string `json:"postal_code"`
+	Country    string `json:"country"`
+}
+
+// Item is one order line, priced from the catalogue when the order was made.
+type Item struct {
+	ProductID      uuid.UUID
+	Name           string
+	Quantity       int
+	UnitPriceCents int64
+}
+
+// Product is a catalogue entry.
+type Product struct {
+	ID         uuid.UUID
+	SKU        string
+	Name       string
+	PriceCents int64
+	Currency   string
+}
+
+// NewItem is a line of a new order: what the customer chose, nothing more.
+type NewItem struct {
+	ProductID uuid.UUID
+	Quantity  int
+}
+
+// Page is one page of a list and the cursor of the next, if any.
+type Page struct {
+	Orders     []Order
+	NextCursor *string
+}
+
+// Service holds the order rules.
+type Service struct {
+	store   *Store
+	cursors *Cursors
+}
+
+// NewService wires the rules to the store.
+func NewService(store *Store, cursors *Cursors) *Service {
+	return &Service{store: store, cursors: cursors}
+}
+
+// Cursors returns the cursor codec, for parsing list requests.
+func (s *Service) Cursors() *Cursors { return s.cursors }
+
+// Scope is the cursor scope of a customer's own list.
+func Scope(owner uuid.UUID) string { return "owner:" + owner.String() }
+
+// Products returns the catalogue.
+func (s *Service) Products(ctx context.Context) ([]Product, error) {
+	return s.store.products(ctx)
+}
+
+// Create places an order for owner. Prices, names and the total are read
+// from the catalogue inside the transaction that writes the order; nothing
+// the client sent besides product ids and quantities reaches the row.
+func (s *Service) Create(ctx context.Context, owner uuid.UUID, items []NewItem, addr Address, note string) (Order, error) {
+	ids := make([]uuid.UUID, 0, len(items))
+	for _, it := range items {
+		ids = append(ids, it.ProductID)
+	}
+	return s.store.create(ctx, owner, ids, addr, note, func(catalogue map[uuid.UUID]Product) ([]Item, int64, string, error) {
+		return price(items, catalogue)
+	})
+}
+
+// price turns the customer's choices into priced lines and a total.
+func price(items []NewItem, catalogue map[uuid.UUID]Product) ([]Item, int64, string, error) {
+	var (
+		lines    = make([]Item, 0, len(items))
+		total    int64
+		currency string
+		bad      []web.FieldError
+	)
+	for i, it := range items {
+		p, ok := catalogue[it.ProductID]
+		if !ok {
+			bad = append(bad, web.FieldError{Field: fmt.Sprintf("items[%d].product_id", i), Message: "is not a product in the catalogue"})
+			continue
+		}
+		if currency != "" && p.Currency != currency {
+			bad = append(bad, web.FieldError{Field: fmt.Sprintf("items[%d].product_id", i), Message: "is priced in another currency than the rest of the order"})
+			continue
+		}
+		currency = p.Currency
+		// Quantities are at most 1000 and lines at most 50, so this guard
+		// only trips on a catalogue price no real product has.
+		if p.PriceCents > math.MaxInt64/1000/50 {
+			return nil, 0, "", fmt.Errorf("price of %s is out of range", p.ID)
+		}
+		total += p.PriceCents * int64(it.Quantity)
+		lines = append(lines, Item{ProductID: p.ID, Name: p.Name, Quantity: it.Quantity, UnitPriceCents: p.PriceCents})
+	}
+	if len(bad) > 0 {
+		return nil, 0, "", &web.ValidationError{Fields: bad}
+	}
+	return lines, total, currency, nil
+}
+
+// GetForOwner returns the caller's order, or ErrNotFound.
+func (s *Service) GetForOwner(ctx context.Context, owner, id uuid.UUID) (Order, error) {
+	return s.store.getForOwner(ctx, owner, id)
+}
+
+// ListForOwner returns one page of the caller's orders.
+func (s *Service) ListForOwner(ctx context.Context, owner uuid.UUID, p ListParams) (Page, error) {
+	orders, err := s.store.listForOwner(ctx, owner, p)
+	if err != nil {
+		return Page{}, err
+	}
+	return s.page(orders, p, Scope(owner)), nil
+}
+
+// page trims the look-ahead row and makes the next cursor from the last row.
+func (s *Service) page(orders []Order, p ListParams, scope string) Page {
+	if len(orders) <= p.Limit {
+		return Page{Orders: orders}
+	}
+	orders = orders[:p.Limit]
+	last := orders[len(orders)-1]
+	next := s.cursors.Encode(scope, p.Sort, p.Status, Key{CreatedAt: last.CreatedAt, Total: last.TotalCents, ID: last.ID})
+	return Page{Orders: orders, NextCursor: &next}
+}
+
+// PageOf builds a page from orders fetched with one look-ahead row; the
+// admin list shares the same cursor rules.
+func (s *Service) PageOf(orders []Order, p ListParams, scope string) Page {
+	return s.page(orders, p, scope)
+}
+
+// UpdateForOwner changes the address and/or note of a pending order.
+func (s *Service) UpdateForOwner(ctx context.Context, owner uuid.UUID, current Order, addr *Address, note *string) (Order, error) {
+	next := current.ShippingAddress
+	if addr != nil {
+		next = *addr
+	}
+	nextNote := current.Note
+	if note != nil {
+		nextNote = *note
+	}
+	o, err := s.store.updatePendingForOwner(ctx, owner, current.ID, next, nextNote)
+	if errors.Is(err, errNoRow) {
+		return Order{}, fmt.Errorf("order %s is %s: %w", current.ID, current.Status, ErrNotChangeable)
+	}
+	return o, err
+}
+
+// CancelForOwner cancels a pending or paid order.
+func (s *Service) CancelForOwner(ctx context.Context, owner uuid.UUID, current Order) (Order, error) {
+	o, err := s.store.cancelForOwner(ctx, owner, current.ID)
+	if errors.Is(err, errNoRow) {
+		return Order{}, fmt.Errorf("order %s is %s: %w", current.ID, current.Status, ErrNotCancelable)
+	}
+	return o, err
+}

@@ -1,0 +1,250 @@
+package orders
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bulwark-dev/bulwark/internal/db"
+	"github.com/bulwark-dev/bulwark/internal/postgres"
+)
+
+var errNoRow = errors.New("no such row") //nolint:gochecknoglobals // sentinel.
+
+// Store is the only code of this package that touches SQL. Every method
+// that reads or writes an order takes the owner and passes it to a
+// ...ForOwner query, where it is part of the WHERE clause.
+type Store struct {
+	pool *pgxpool.Pool
+	q    *db.Queries
+}
+
+// NewStore wraps the pool.
+func NewStore(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, q: db.New(pool)}
+}
+
+// orderRow has the columns every customer-side order query returns. sqlc
+// makes one row type per query; they convert to this one because their
+// fields are the same, and the compiler checks that they stay the same.
+type orderRow struct {
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Status          string
+	TotalCents      int64
+	Currency        string
+	ShippingAddress []byte
+	Note            string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (r orderRow) toOrder() (Order, error) {
+	var addr Address
+	if err := json.Unmarshal(r.ShippingAddress, &addr); err != nil {
+		return Order{}, fmt.Errorf("decode address of %s: %w", r.ID, err)
+	}
+	return Order{
+		ID: r.ID, OwnerID: r.OwnerID, Status: Status(r.Status), TotalCents: r.TotalCents, Currency: r.Currency,
+		ShippingAddress: addr, Note: r.Note, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}, nil
+}
+
+func (s *Store) products(ctx context.Context) ([]Product, error) {
+	rows, err := s.q.ListProducts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list products: %w", err)
+	}
+	out := make([]Product, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Product{ID: r.ID, SKU: r.Sku, Name: r.Name, PriceCents: r.PriceCents, Currency: r.Currency})
+	}
+	return out, nil
+}
+
+func (s *Store) getForOwner(ctx context.Context, owner, id uuid.UUID) (Order, error) {
+	row, err := s.q.GetOrderForOwner(ctx, db.GetOrderForOwnerParams{ID: id, OwnerID: owner})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Order{}, fmt.Errorf("order %s for %s: %w", id, owner, ErrNotFound)
+	}
+	if err != nil {
+		return Order{}, fmt.Errorf("load order %s: %w", id, err)
+	}
+	orders, err := s.withItems(ctx, s.q, owner, []orderRow{orderRow(row)})
+	if err != nil {
+		return Order{}, err
+	}
+	return orders[0], nil
+}
+
+// listForOwner fetches limit+1 rows, the extra one telling the service
+// whether there is a next page. Each sort has its own static query.
+func (s *Store) listForOwner(ctx context.Context, owner uuid.UUID, p ListParams) ([]Order, error) {
+	after := FirstPageKey(p.Sort)
+	if p.After != nil {
+		after = *p.After
+	}
+	limit := int32(p.Limit + 1) //nolint:gosec // p.Limit is at most MaxLimit.
+	status := string(p.Status)
+	var rows []orderRow
+	var err error
+	switch p.Sort {
+	case SortCreatedAsc:
+		rows, err = convert(s.q.ListOrdersForOwnerCreatedAsc(ctx, db.ListOrdersForOwnerCreatedAscParams{
+			OwnerID: owner, Status: status, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
+	case SortTotalDesc:
+		rows, err = convert(s.q.ListOrdersForOwnerTotalDesc(ctx, db.ListOrdersForOwnerTotalDescParams{
+			OwnerID: owner, Status: status, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
+	case SortTotalAsc:
+		rows, err = convert(s.q.ListOrdersForOwnerTotalAsc(ctx, db.ListOrdersForOwnerTotalAscParams{
+			OwnerID: owner, Status: status, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
+	default:
+		rows, err = convert(s.q.ListOrdersForOwnerCreatedDesc(ctx, db.ListOrdersForOwnerCreatedDescParams{
+			OwnerID: owner, Status: status, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list orders of %s: %w", owner, err)
+	}
+	return s.withItems(ctx, s.q, owner, rows)
+}
+
+// convert turns any slice of sqlc row types with orderRow's fields into
+// orderRows.
+func convert[R ~struct {
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Status          string
+	TotalCents      int64
+	Currency        string
+	ShippingAddress []byte
+	Note            string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}](rows []R, err error) ([]orderRow, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]orderRow, len(rows))
+	for i, r := range rows {
+		out[i] = orderRow(r)
+	}
+	return out, nil
+}
+
+// withItems loads the lines of all the given orders in one query (no N+1)
+// and attaches them.
+func (s *Store) withItems(ctx context.Context, q *db.Queries, owner uuid.UUID, rows []orderRow) ([]Order, error) {
+	orders := make([]Order, 0, len(rows))
+	ids := make([]uuid.UUID, 0, len(rows))
+	for _, r := range rows {
+		o, err := r.toOrder()
+		if err != nil {
+			return nil, err
+		}
+		orders = append(orders, o)
+		ids = append(ids, r.ID)
+	}
+	if len(ids) == 0 {
+		return orders, nil
+	}
+	items, err := q.ListOrderItemsForOwner(ctx, db.ListOrderItemsForOwnerParams{OrderIds: ids, OwnerID: owner})
+	if err != nil {
+		return nil, fmt.Errorf("load order items: %w", err)
+	}
+	attachItems(orders, items)
+	return orders, nil
+}
+
+// attachItems puts each line on its order; the admin store shares it.
+func attachItems(orders []Order, items []db.OrderItem) {
+	index := make(map[uuid.UUID]int, len(orders))
+	for i, o := range orders {
+		index[o.ID] = i
+	}
+	for _, it := range items {
+		if i, ok := index[it.OrderID]; ok {
+			orders[i].Items = append(orders[i].Items, Item{ProductID: it.ProductID, Name: it.Name, Quantity: int(it.Quantity), UnitPriceCents: it.UnitPriceCents})
+		}
+	}
+}
+
+// create writes an order and its lines in one transaction. priceLines runs
+// inside it, on catalogue rows read inside it.
+func (s *Store) create(ctx context.Context, owner uuid.UUID, productIDs []uuid.UUID, addr Address, note string,
+	priceLines func(map[uuid.UUID]Product) ([]Item, int64, string, error),
+) (Order, error) {
+	addrJSON, err := json.Marshal(addr)
+	if err != nil {
+		return Order{}, fmt.Errorf("encode address: %w", err)
+	}
+	var order Order
+	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		rows, err := q.GetProductsByIDs(ctx, productIDs)
+		if err != nil {
+			return fmt.Errorf("load products: %w", err)
+		}
+		catalogue := make(map[uuid.UUID]Product, len(rows))
+		for _, r := range rows {
+			catalogue[r.ID] = Product{ID: r.ID, Name: r.Name, PriceCents: r.PriceCents, Currency: r.Currency}
+		}
+		lines, total, currency, err := priceLines(catalogue)
+		if err != nil {
+			return err
+		}
+		row, err := q.CreateOrderForOwner(ctx, db.CreateOrderForOwnerParams{
+			ID: uuid.New(), OwnerID: owner, TotalCents: total, Currency: currency, ShippingAddress: addrJSON, Note: note,
+		})
+		if err != nil {
+			return fmt.Errorf("insert order: %w", err)
+		}
+		params := make([]db.CreateOrderItemsParams, 0, len(lines))
+		for i, l := range lines {
+			params = append(params, db.CreateOrderItemsParams{
+				OrderID: row.ID, Line: int32(i + 1), ProductID: l.ProductID, Name: l.Name, //nolint:gosec // at most 50 lines.
+				Quantity: int32(l.Quantity), UnitPriceCents: l.UnitPriceCents, //nolint:gosec // quantity is at most 1000.
+			})
+		}
+		if _, err := q.CreateOrderItems(ctx, params); err != nil {
+			return fmt.Errorf("insert order items: %w", err)
+		}
+		order, err = orderRow(row).toOrder()
+		order.Items = lines
+		return err
+	})
+	return order, err
+}
+
+func (s *Store) updatePendingForOwner(ctx context.Context, owner, id uuid.UUID, addr Address, note string) (Order, error) {
+	addrJSON, err := json.Marshal(addr)
+	if err != nil {
+		return Order{}, fmt.Errorf("encode address: %w", err)
+	}
+	row, err := s.q.UpdatePendingOrderForOwner(ctx, db.UpdatePendingOrderForOwnerParams{ID: id, OwnerID: owner, ShippingAddress: addrJSON, Note: note})
+	return s.afterWrite(ctx, owner, orderRow(row), err)
+}
+
+func (s *Store) cancelForOwner(ctx context.Context, owner, id uuid.UUID) (Order, error) {
+	row, err := s.q.CancelOrderForOwner(ctx, db.CancelOrderForOwnerParams{ID: id, OwnerID: owner})
+	return s.afterWrite(ctx, owner, orderRow(row), err)
+}
+
+func (s *Store) afterWrite(ctx context.Context, owner uuid.UUID, row orderRow, err error) (Order, error) {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Order{}, errNoRow
+	}
+	if err != nil {
+		return Order{}, fmt.Errorf("update order: %w", err)
+	}
+	orders, err := s.withItems(ctx, s.q, owner, []orderRow{row})
+	if err != nil {
+		return Order{}, err
+	}
+	return orders[0], nil
+}
