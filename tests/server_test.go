@@ -20,9 +20,10 @@ import (
 
 // server is one running instance of the service under test.
 type server struct {
-	URL    string
-	Target *attack.Target
-	logs   *logBuffer
+	URL         string
+	DatabaseURL string
+	Target      *attack.Target
+	logs        *logBuffer
 }
 
 // Logs returns everything the server has logged so far.
@@ -49,7 +50,7 @@ func startServer(t *testing.T, env map[string]string) *server {
 	base, logs, _ := bootServer(context.Background(), t, settings)
 	target := attack.DemoTarget(base)
 	target.SigningKeyID, target.SigningKey = "test", key
-	return &server{URL: base, Target: target, logs: logs}
+	return &server{URL: base, DatabaseURL: settings["DATABASE_URL"], Target: target, logs: logs}
 }
 
 func waitReady(t *testing.T, base string) {

@@ -25,7 +25,149 @@ func exposureAttacks() []Attack {
 			Story: "Read register, login and /users/me responses looking for hashes and internal columns.",
 			Run:   userFields,
 		},
+		{
+			ID: "exposure/order-fields", Issue: "exposure", OWASP: "API3:2023", CWE: "CWE-213",
+			Story: "Read every order response (create, get, list, patch, cancel, errors) for staff-only fields and values.",
+			Run:   orderFields,
+		},
+		{
+			ID: "exposure/admin-order-fields", Issue: "exposure", OWASP: "API3:2023", CWE: "CWE-213",
+			Story: "Even the staff list must not carry payment references.",
+			Run:   adminOrderFields,
+		},
 	}
+}
+
+// StaffOnlyValues are the staff-only values of the seeded orders (internal
+// notes and payment references). No customer response may contain any of
+// them; tests/exposure_test.go checks this list against internal/seed.
+func StaffOnlyValues() []string {
+	return []string{"VIP customer, check stock by hand.", "pay_alice_0001", "Refund requested once before.", "pay_alice_0002", "Fraud score 0.2", "pay_bob_0001"}
+}
+
+func orderKeys() []string {
+	return []string{"created_at", "currency", "id", "items", "note", "shipping_address", "status", "total_cents", "updated_at"}
+}
+
+// orderFields collects every kind of order response a customer can get and
+// checks each one's exact keys (nested too) and that no staff-only field
+// name or value appears anywhere in it.
+func orderFields(ctx context.Context, t *Target) (Result, error) {
+	tok, err := t.login(ctx, t.Alice)
+	if err != nil {
+		return Result{}, err
+	}
+	o, err := t.createOrder(ctx, tok.AccessToken, "exposure check")
+	if err != nil {
+		return Result{}, err
+	}
+	send := func(method, path, body string) (*exchange, error) {
+		return t.send(ctx, request{method: method, path: path, body: body, token: tok.AccessToken})
+	}
+	var single, lists, errs []*exchange
+	steps := []struct {
+		into   *[]*exchange
+		method string
+		path   string
+		body   string
+	}{
+		{&single, http.MethodGet, "/api/v1/orders/" + o.ID, ""},
+		{&single, http.MethodPatch, "/api/v1/orders/" + o.ID, `{"note":"changed"}`},
+		{&single, http.MethodPost, "/api/v1/orders/" + o.ID + "/cancel", ""},
+		{&single, http.MethodGet, "/api/v1/orders/0de00000-0000-4000-8000-00000000a001", ""}, // seeded, with an internal note
+		{&lists, http.MethodGet, "/api/v1/orders?limit=100", ""},
+		{&lists, http.MethodGet, "/api/v1/orders?sort=-total&limit=100", ""},
+		{&errs, http.MethodPatch, "/api/v1/orders/" + o.ID, `{"note":"after cancel"}`},     // 409
+		{&errs, http.MethodGet, "/api/v1/orders/0de00000-0000-4000-8000-00000000b001", ""}, // bob's: 404
+		{&errs, http.MethodPost, "/api/v1/orders", `{"items":[]}`},                         // 400
+	}
+	for _, s := range steps {
+		x, err := send(s.method, s.path, s.body)
+		if err != nil {
+			return Result{}, err
+		}
+		*s.into = append(*s.into, x)
+	}
+	all := append(append(append([]*exchange{}, single...), lists...), errs...)
+	for _, x := range all {
+		if bad := leakedKeys(x.body); len(bad) > 0 {
+			return exploited("%v exposed: %s", bad, x)
+		}
+		for _, v := range StaffOnlyValues() {
+			if strings.Contains(string(x.body), v) {
+				return exploited("staff-only value %q exposed: %s", v, x)
+			}
+		}
+	}
+	for _, x := range single {
+		if x.status != http.StatusOK {
+			return Result{}, fmt.Errorf("control: %s", x)
+		}
+		if msg := checkOrderShape(x.body); msg != "" {
+			return exploited("%s: %s", msg, x)
+		}
+	}
+	for _, x := range lists {
+		var page struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		if err := json.Unmarshal(x.body, &page); err != nil || len(page.Items) == 0 {
+			return Result{}, fmt.Errorf("control: empty or bad list: %s", x)
+		}
+		if got := topKeys(x.body); !slices.Equal(got, []string{"items", "next_cursor"}) {
+			return exploited("list keys %v: %s", got, x)
+		}
+		for _, item := range page.Items {
+			if msg := checkOrderShape(item); msg != "" {
+				return exploited("%s in a list: %s", msg, x)
+			}
+		}
+	}
+	return blocked("%d order responses (create/get/patch/cancel/list/errors): exact keys %v, no staff-only field or value", len(all)+1, orderKeys())
+}
+
+// checkOrderShape compares an order body's keys, and its items' and
+// address's keys, with the customer DTO.
+func checkOrderShape(body []byte) string {
+	if got := topKeys(body); !slices.Equal(got, orderKeys()) {
+		return fmt.Sprintf("order keys %v, want %v", got, orderKeys())
+	}
+	var o struct {
+		Items           []json.RawMessage `json:"items"`
+		ShippingAddress json.RawMessage   `json:"shipping_address"`
+	}
+	_ = json.Unmarshal(body, &o)
+	for _, it := range o.Items {
+		if got, want := topKeys(it), []string{"name", "product_id", "quantity", "unit_price_cents"}; !slices.Equal(got, want) {
+			return fmt.Sprintf("item keys %v, want %v", got, want)
+		}
+	}
+	if got, want := topKeys(o.ShippingAddress), []string{"city", "country", "line1", "line2", "name", "postal_code"}; !slices.Equal(got, want) {
+		return fmt.Sprintf("address keys %v, want %v", got, want)
+	}
+	return ""
+}
+
+func adminOrderFields(ctx context.Context, t *Target) (Result, error) {
+	tok, err := t.login(ctx, t.Admin)
+	if err != nil {
+		return Result{}, err
+	}
+	x, err := t.send(ctx, request{method: http.MethodGet, path: "/api/v1/admin/orders?limit=100", token: tok.AccessToken})
+	if err != nil {
+		return Result{}, err
+	}
+	if x.status != http.StatusOK {
+		return Result{}, fmt.Errorf("control: admin list failed: %s", x)
+	}
+	body := string(x.body)
+	if strings.Contains(body, "payment_reference") || strings.Contains(body, "pay_") || strings.Contains(body, "password_hash") {
+		return exploited("staff list carries payment references or hashes: %s", x)
+	}
+	if !strings.Contains(body, "internal_note") {
+		return Result{}, fmt.Errorf("control: the staff list has no internal_note; is this the admin DTO? %s", x)
+	}
+	return blocked("staff list has internal notes and customers, no payment reference or hash")
 }
 
 func userFields(ctx context.Context, t *Target) (Result, error) {

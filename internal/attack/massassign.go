@@ -27,6 +27,19 @@ func massAssignmentAttacks() []Attack {
 			`{"name":"Alice","name":"Mallory"}`),
 		patchMe("hidden-columns", "PATCH /users/me with token_version, email and id.",
 			`{"name":"Alice","token_version":99,"email":"mallory@example.com","id":"00000000-0000-0000-0000-000000000001"}`),
+		orderCreate("order-total-and-status", "Create an order that names its own total, status and owner.",
+			map[string]any{"total_cents": 1, "status": "paid", "owner_id": "b0b00000-0000-4000-8000-000000000002"}, nil),
+		orderCreate("order-staff-fields", "Create an order with internal_note and payment_reference filled in.",
+			map[string]any{"internal_note": "approved by staff", "payment_reference": "pay_forged"}, nil),
+		orderCreate("item-unit-price", "Put unit_price_cents: 1 on an item to buy at one cent.",
+			nil, map[string]any{"unit_price_cents": 1}),
+		orderCreate("order-fields-other-casing", "Send Total_Cents, STATUS and Owner_ID for binders that ignore case.",
+			map[string]any{"Total_Cents": 1, "STATUS": "paid", "Owner_ID": "b0b00000-0000-4000-8000-000000000002"}, map[string]any{"Unit_Price_Cents": 1}),
+		{
+			ID: "mass-assignment/order-patch-status", Issue: "mass-assignment", OWASP: "API3:2023", CWE: "CWE-915",
+			Story: "PATCH one's own order with status, total_cents and internal_note next to the note.",
+			Run:   patchOrderFields,
+		},
 		{
 			ID: "mass-assignment/role-on-register", Issue: "mass-assignment", OWASP: "API3:2023", CWE: "CWE-915",
 			Story: "Register a new account with \"role\":\"admin\" in the body.",
@@ -88,4 +101,83 @@ func registerAsAdmin(ctx context.Context, t *Target) (Result, error) {
 		return exploited("server error: %s", x)
 	}
 	return blocked("refused: %s", x)
+}
+
+// orderCreate sends a valid order plus extra top-level and item fields.
+// The request must be refused, and the order count must not change.
+func orderCreate(id, story string, extra, itemExtra map[string]any) Attack {
+	return Attack{
+		ID: "mass-assignment/" + id, Issue: "mass-assignment", OWASP: "API3:2023", CWE: "CWE-915", Story: story,
+		Run: func(ctx context.Context, t *Target) (Result, error) {
+			tok, err := t.login(ctx, t.Alice)
+			if err != nil {
+				return Result{}, err
+			}
+			before, _, err := t.listOrderIDs(ctx, tok.AccessToken, "?limit=100")
+			if err != nil {
+				return Result{}, err
+			}
+			item := map[string]any{"product_id": productKeyboard, "quantity": 1}
+			for k, v := range itemExtra {
+				item[k] = v
+			}
+			body := map[string]any{"items": []any{item}, "shipping_address": validAddress(), "note": "mass assignment"}
+			for k, v := range extra {
+				body[k] = v
+			}
+			b, _ := json.Marshal(body)
+			x, err := t.send(ctx, request{method: http.MethodPost, path: "/api/v1/orders", body: string(b), token: tok.AccessToken})
+			if err != nil {
+				return Result{}, err
+			}
+			after, _, err := t.listOrderIDs(ctx, tok.AccessToken, "?limit=100")
+			if err != nil {
+				return Result{}, err
+			}
+			if x.status == http.StatusCreated {
+				var o order
+				_ = json.Unmarshal(x.body, &o)
+				if o.TotalCents != 8900 || o.Status != "pending" {
+					return exploited("order created with total %d and status %q: %s", o.TotalCents, o.Status, x)
+				}
+				return exploited("extra fields silently ignored (order created with the catalogue price); a binder change would make them stick: %s", x)
+			}
+			if len(after) != len(before) {
+				return exploited("refused with %d, yet the order count went from %d to %d", x.status, len(before), len(after))
+			}
+			if x.status != http.StatusBadRequest {
+				return exploited("answered %d, not 400: %s", x.status, x)
+			}
+			return blocked("400, no order written: %s", x)
+		},
+	}
+}
+
+func patchOrderFields(ctx context.Context, t *Target) (Result, error) {
+	tok, err := t.login(ctx, t.Alice)
+	if err != nil {
+		return Result{}, err
+	}
+	o, err := t.createOrder(ctx, tok.AccessToken, "before")
+	if err != nil {
+		return Result{}, err
+	}
+	body := `{"note":"after","status":"shipped","total_cents":1,"internal_note":"x","payment_reference":"pay_x"}`
+	x, err := t.send(ctx, request{method: http.MethodPatch, path: "/api/v1/orders/" + o.ID, body: body, token: tok.AccessToken})
+	if err != nil {
+		return Result{}, err
+	}
+	after, _, err := t.getOrder(ctx, tok.AccessToken, o.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	switch {
+	case after.Status != o.Status || after.TotalCents != o.TotalCents:
+		return exploited("status %s→%s, total %d→%d: %s", o.Status, after.Status, o.TotalCents, after.TotalCents, x)
+	case after.Note != o.Note:
+		return exploited("request with forbidden fields partly applied (note changed): %s", x)
+	case x.status != http.StatusBadRequest:
+		return exploited("answered %d, not 400: %s", x.status, x)
+	}
+	return blocked("400 and the order unchanged: %s", x)
 }

@@ -100,6 +100,19 @@ func orders() []order {
 	}
 }
 
+// StaffOnlyValues are the internal notes and payment references of the
+// seeded orders: values that must never reach a customer.
+func StaffOnlyValues() []string {
+	var out []string
+	for _, o := range orders() {
+		if o.internalNote != "" {
+			out = append(out, o.internalNote)
+		}
+		out = append(out, o.paymentReference)
+	}
+	return out
+}
+
 // Demo loads the demo data. Running it twice changes nothing.
 func Demo(ctx context.Context, pool *pgxpool.Pool, hasher *auth.Hasher) ([]Account, error) {
 	accounts := Accounts()
