@@ -80,6 +80,9 @@ func DemoTarget(baseURL string) *Target {
 func Catalogue() []Attack {
 	var all []Attack
 	all = append(all, authAttacks()...)
+	all = append(all, bolaAttacks()...)
+	all = append(all, bflaAttacks()...)
+	all = append(all, validationAttacks()...)
 	all = append(all, rateLimitAttacks()...)
 	all = append(all, massAssignmentAttacks()...)
 	all = append(all, exposureAttacks()...)
