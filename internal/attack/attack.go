@@ -89,6 +89,7 @@ func Catalogue() []Attack {
 	all = append(all, errorAttacks()...)
 	all = append(all, corsAttacks()...)
 	all = append(all, misconfigurationAttacks()...)
+	all = append(all, sqliAttacks()...)
 	return all
 }
 

@@ -96,17 +96,15 @@ type Key struct {
 var limitPattern = regexp.MustCompile(`^[1-9][0-9]{0,2}$`) //nolint:gochecknoglobals // compiled once, read-only.
 
 // ParseListParams reads sort, status, limit and cursor from the raw query
-// string. It parses the raw string itself because url.URL.Query drops a
-// malformed pair without a word ("sort=total;DROP…" would vanish and the
-// default sort would answer): here a malformed query is a 400. Any other
+// string (see parseQuery for why the raw one). Any other
 // parameter, or a parameter given twice, is a 400 too: a parameter the
 // server ignores is one a client or a probe believes works, and a repeated
 // one is read differently by different layers (HTTP parameter pollution).
 // scope ties cursors to the caller.
 func ParseListParams(rawQuery string, cursors *Cursors, scope string) (ListParams, error) {
-	q, err := url.ParseQuery(rawQuery)
+	q, err := parseQuery(rawQuery)
 	if err != nil {
-		return ListParams{}, paramError("(query)", "is not a well-formed query string")
+		return ListParams{}, err
 	}
 	for name, values := range q {
 		switch name {
@@ -116,6 +114,10 @@ func ParseListParams(rawQuery string, cursors *Cursors, scope string) (ListParam
 		}
 		if len(values) > 1 {
 			return ListParams{}, paramError(name, "must be given once")
+		}
+		// Present but empty is not "absent": it would be a silent default.
+		if values[0] == "" {
+			return ListParams{}, paramError(name, "must not be empty (leave the parameter out for the default)")
 		}
 	}
 	sort, err := ParseSort(q.Get("sort"))
@@ -127,14 +129,14 @@ func ParseListParams(rawQuery string, cursors *Cursors, scope string) (ListParam
 		return ListParams{}, err
 	}
 	p := ListParams{Sort: sort, Status: status, Limit: DefaultLimit}
-	if raw := q.Get("limit"); raw != "" || q.Has("limit") {
+	if raw := q.Get("limit"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if !limitPattern.MatchString(raw) || err != nil || n > MaxLimit {
 			return ListParams{}, paramError("limit", fmt.Sprintf("must be a whole number from 1 to %d", MaxLimit))
 		}
 		p.Limit = n
 	}
-	if raw := q.Get("cursor"); raw != "" || q.Has("cursor") {
+	if raw := q.Get("cursor"); raw != "" {
 		key, err := cursors.Decode(raw, scope, sort, status)
 		if err != nil {
 			return ListParams{}, paramError("cursor", "is not a cursor from a previous page of this same list")
@@ -142,6 +144,31 @@ func ParseListParams(rawQuery string, cursors *Cursors, scope string) (ListParam
 		p.After = &key
 	}
 	return p, nil
+}
+
+// parseQuery splits the raw query string pair by pair. url.URL.Query is
+// not used because it drops a malformed pair without a word:
+// "sort=total;DROP…" or "sort=total%" would vanish and the default sort
+// would answer. Here the bad value stays under its name and is refused by
+// that parameter's allowlist, or named as malformed.
+func parseQuery(rawQuery string) (url.Values, error) {
+	q := url.Values{}
+	for pair := range strings.SplitSeq(rawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		rawName, rawValue, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(rawName)
+		if err != nil {
+			return nil, paramError("(query)", "is not a well-formed query string")
+		}
+		value, err := url.QueryUnescape(rawValue)
+		if err != nil {
+			return nil, paramError(clip(name), "is not a well-formed query value")
+		}
+		q.Add(name, value)
+	}
+	return q, nil
 }
 
 // Cursors encodes and verifies keyset-pagination cursors. A cursor carries
@@ -237,10 +264,11 @@ func paramError(name, message string) error {
 	return &web.ValidationError{Fields: []web.FieldError{{Field: name, Message: message}}}
 }
 
-// clip keeps echoed parameter names short.
+// clip keeps echoed parameter names short and valid UTF-8.
 func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
+	s = strings.ToValidUTF8(s, "?")
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
 	}
 	return s
 }
