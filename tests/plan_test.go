@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 			}
 			for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
 				for _, page := range pages {
-					for _, status := range []string{"", "paid"} {
+					for _, status := range q.statuses() {
 						name := fmt.Sprintf("%s/%s/status=%s", strings.TrimPrefix(mode, "force_"), page.name, cmp.Or(status, "any"))
 						t.Run(name, func(t *testing.T) {
 							args := q.args(t, owner, status, page.key)
@@ -101,7 +102,7 @@ func fillForPlans(t *testing.T, conn *pgx.Conn) {
 		 INSERT INTO orders (id, owner_id, status, total_cents, shipping_address, created_at, updated_at)
 		 SELECT gen_random_uuid(), numbered.id,
 		        CASE WHEN r < 0.10 THEN 'pending' WHEN r < 0.30 THEN 'paid' WHEN r < 0.50 THEN 'shipped'
-		             WHEN r < 0.95 THEN 'delivered' ELSE 'cancelled' END,
+		             WHEN r < 0.995 THEN 'delivered' ELSE 'cancelled' END,
 		        total, '{"name":"x","line1":"x","city":"x","postal_code":"1","country":"US"}', at, at
 		 FROM drawn JOIN numbered USING (n)`,
 		`ANALYZE`,
@@ -157,7 +158,7 @@ func listQueries(t *testing.T, path string) []listQuery {
 		default:
 			continue
 		}
-		sort, ok := sorts[suffix]
+		sort, ok := sorts[strings.TrimPrefix(suffix, "WithStatus")]
 		if !ok {
 			t.Fatalf("%s: no sort named %q; teach this test the new sort", name, suffix)
 		}
@@ -189,7 +190,7 @@ func listQueries(t *testing.T, path string) []listQuery {
 		seen[name] = true
 	}
 	for suffix := range sorts {
-		for _, prefix := range []string{"ListOrdersForOwner", "AdminListOrders"} {
+		for _, prefix := range []string{"ListOrdersForOwner", "ListOrdersForOwnerWithStatus", "AdminListOrders", "AdminListOrdersWithStatus"} {
 			if !seen[prefix+suffix] {
 				t.Fatalf("%s has no query %s%s", path, prefix, suffix)
 			}
@@ -201,6 +202,17 @@ func listQueries(t *testing.T, path string) []listQuery {
 // pageLimit is what the service asks for: a page of 20 and one more row to
 // learn whether there is a next page.
 const pageLimit = 21
+
+// statuses are the filter values to plan q with: none for an unfiltered
+// query; for a filtered one a common status and a rare one (0.5% of
+// orders), where a plan that filters instead of ranging would read most of
+// the table to fill a page.
+func (q listQuery) statuses() []string {
+	if slices.Contains(q.params, "status") {
+		return []string{"paid", "cancelled"}
+	}
+	return []string{""}
+}
 
 // args gives each parameter of q its value, by name.
 func (q listQuery) args(t *testing.T, owner uuid.UUID, status string, key orders.Key) []any {
@@ -304,6 +316,7 @@ type planNode struct {
 	Index     string     `json:"Index Name"`
 	IndexCond string     `json:"Index Cond"`
 	Filter    string     `json:"Filter"`
+	Rows      float64    `json:"Plan Rows"`
 	Plans     []planNode `json:"Plans"`
 }
 
@@ -357,10 +370,20 @@ func planProblem(plan *planNode, q listQuery) string {
 	plan.walk(func(n *planNode) {
 		switch n.NodeType {
 		case "Sort", "Incremental Sort":
+			// One exception, and a bounded one: when the planner expects
+			// only a handful of rows in the whole range (a rare status of
+			// one customer), it may fetch them through the same index as a
+			// bitmap and sort those few, which is cheaper than walking the
+			// index in order. The range condition below is still required.
+			if len(n.Plans) == 1 && n.Plans[0].NodeType == "Bitmap Heap Scan" && n.Plans[0].Rows <= 2*pageLimit {
+				return
+			}
 			sorted = true
-		case "Index Scan", "Index Only Scan":
-			if n.Relation == "orders" && strings.Contains(n.IndexCond, column) &&
-				(q.admin || strings.Contains(n.IndexCond, "owner_id")) {
+		case "Index Scan", "Index Only Scan", "Bitmap Index Scan":
+			// A Bitmap Index Scan names only its index, not the table.
+			if (n.Relation == "orders" || strings.HasPrefix(n.Index, "orders_")) && strings.Contains(n.IndexCond, column) &&
+				(q.admin || strings.Contains(n.IndexCond, "owner_id")) &&
+				(!slices.Contains(q.params, "status") || strings.Contains(n.IndexCond, "status")) {
 				ranged = true
 			}
 		}
@@ -371,7 +394,7 @@ func planProblem(plan *planNode, q listQuery) string {
 	case !ranged && q.admin:
 		return fmt.Sprintf("no index range scan of orders on (%s, id)", column)
 	case !ranged:
-		return fmt.Sprintf("no index range scan of orders on (owner_id, %s, id)", column)
+		return fmt.Sprintf("no index range scan of orders on (owner_id[, status], %s, id)", column)
 	}
 	return ""
 }

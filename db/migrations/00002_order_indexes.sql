@@ -1,7 +1,17 @@
 -- +goose Up
--- The admin list sorts all orders by total; created_at is covered by
--- orders_created_idx from 00001.
+-- One index per list query shape (db/queries/orders.sql): equality columns
+-- first, then the sort key and id, so that every page of every list is one
+-- index range scan in order, with no Sort node, whatever the table's size
+-- (tests/plan_test.go proves it with EXPLAIN).
 CREATE INDEX orders_total_idx ON orders (total_cents, id);
+CREATE INDEX orders_status_created_idx ON orders (status, created_at, id);
+CREATE INDEX orders_status_total_idx ON orders (status, total_cents, id);
+CREATE INDEX orders_owner_status_created_idx ON orders (owner_id, status, created_at, id);
+CREATE INDEX orders_owner_status_total_idx ON orders (owner_id, status, total_cents, id);
 
 -- +goose Down
+DROP INDEX orders_owner_status_total_idx;
+DROP INDEX orders_owner_status_created_idx;
+DROP INDEX orders_status_total_idx;
+DROP INDEX orders_status_created_idx;
 DROP INDEX orders_total_idx;

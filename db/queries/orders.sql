@@ -6,9 +6,13 @@
 --
 -- List queries are keyset-paginated: the cursor carries the sort key and id
 -- of the last row, and the first page passes sentinel values, so every page
--- is one range scan of an index that starts with owner_id and ends with the
--- sort key and id. One static query per sort order: no SQL is assembled
--- from request input (docs/05-sql-injection.md).
+-- is one range scan of an index that starts with owner_id (and status, when
+-- filtered) and ends with the sort key and id. One static query per sort
+-- order and filter: no SQL is assembled from request input
+-- (docs/05-sql-injection.md). The filter is a separate query, not
+-- "($n = '' OR status = $n)", because PostgreSQL cannot use such an OR as an
+-- index condition in a generic plan, and a rare status would then cost a
+-- scan of every order.
 
 -- name: GetOrderForOwner :one
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
@@ -19,7 +23,6 @@ WHERE id = $1 AND owner_id = $2;
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = sqlc.arg(owner_id)
-  AND (sqlc.arg(status)::text = '' OR status = sqlc.arg(status)::text)
   AND (created_at, id) < (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_limit);
@@ -28,7 +31,6 @@ LIMIT sqlc.arg(page_limit);
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = sqlc.arg(owner_id)
-  AND (sqlc.arg(status)::text = '' OR status = sqlc.arg(status)::text)
   AND (created_at, id) > (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
 ORDER BY created_at ASC, id ASC
 LIMIT sqlc.arg(page_limit);
@@ -37,7 +39,6 @@ LIMIT sqlc.arg(page_limit);
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = sqlc.arg(owner_id)
-  AND (sqlc.arg(status)::text = '' OR status = sqlc.arg(status)::text)
   AND (total_cents, id) < (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
 ORDER BY total_cents DESC, id DESC
 LIMIT sqlc.arg(page_limit);
@@ -46,13 +47,46 @@ LIMIT sqlc.arg(page_limit);
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = sqlc.arg(owner_id)
-  AND (sqlc.arg(status)::text = '' OR status = sqlc.arg(status)::text)
   AND (total_cents, id) > (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
 ORDER BY total_cents ASC, id ASC
 LIMIT sqlc.arg(page_limit);
 
--- One query for the items of a whole page (no N+1). The join repeats the
--- ownership check, so even a wrong id list cannot read another's items.
+-- name: ListOrdersForOwnerWithStatusCreatedDesc :many
+SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
+FROM orders
+WHERE owner_id = sqlc.arg(owner_id)
+  AND status = sqlc.arg(status)
+  AND (created_at, id) < (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+ORDER BY created_at DESC, id DESC
+LIMIT sqlc.arg(page_limit);
+
+-- name: ListOrdersForOwnerWithStatusCreatedAsc :many
+SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
+FROM orders
+WHERE owner_id = sqlc.arg(owner_id)
+  AND status = sqlc.arg(status)
+  AND (created_at, id) > (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+ORDER BY created_at ASC, id ASC
+LIMIT sqlc.arg(page_limit);
+
+-- name: ListOrdersForOwnerWithStatusTotalDesc :many
+SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
+FROM orders
+WHERE owner_id = sqlc.arg(owner_id)
+  AND status = sqlc.arg(status)
+  AND (total_cents, id) < (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+ORDER BY total_cents DESC, id DESC
+LIMIT sqlc.arg(page_limit);
+
+-- name: ListOrdersForOwnerWithStatusTotalAsc :many
+SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
+FROM orders
+WHERE owner_id = sqlc.arg(owner_id)
+  AND status = sqlc.arg(status)
+  AND (total_cents, id) > (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+ORDER BY total_cents ASC, id ASC
+LIMIT sqlc.arg(page_limit);
+
 -- name: ListOrderItemsForOwner :many
 SELECT oi.order_id, oi.line, oi.product_id, oi.name, oi.quantity, oi.unit_price_cents
 FROM order_items oi
@@ -95,8 +129,7 @@ SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
 JOIN users u ON u.id = o.owner_id
-WHERE (sqlc.arg(status)::text = '' OR o.status = sqlc.arg(status)::text)
-  AND (o.created_at, o.id) < (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+WHERE (o.created_at, o.id) < (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
 ORDER BY o.created_at DESC, o.id DESC
 LIMIT sqlc.arg(page_limit);
 
@@ -105,8 +138,7 @@ SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
 JOIN users u ON u.id = o.owner_id
-WHERE (sqlc.arg(status)::text = '' OR o.status = sqlc.arg(status)::text)
-  AND (o.created_at, o.id) > (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+WHERE (o.created_at, o.id) > (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
 ORDER BY o.created_at ASC, o.id ASC
 LIMIT sqlc.arg(page_limit);
 
@@ -115,8 +147,7 @@ SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
 JOIN users u ON u.id = o.owner_id
-WHERE (sqlc.arg(status)::text = '' OR o.status = sqlc.arg(status)::text)
-  AND (o.total_cents, o.id) < (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+WHERE (o.total_cents, o.id) < (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
 ORDER BY o.total_cents DESC, o.id DESC
 LIMIT sqlc.arg(page_limit);
 
@@ -125,7 +156,46 @@ SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
 JOIN users u ON u.id = o.owner_id
-WHERE (sqlc.arg(status)::text = '' OR o.status = sqlc.arg(status)::text)
+WHERE (o.total_cents, o.id) > (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+ORDER BY o.total_cents ASC, o.id ASC
+LIMIT sqlc.arg(page_limit);
+
+-- name: AdminListOrdersWithStatusCreatedDesc :many
+SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
+       o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
+FROM orders o
+JOIN users u ON u.id = o.owner_id
+WHERE o.status = sqlc.arg(status)
+  AND (o.created_at, o.id) < (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+ORDER BY o.created_at DESC, o.id DESC
+LIMIT sqlc.arg(page_limit);
+
+-- name: AdminListOrdersWithStatusCreatedAsc :many
+SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
+       o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
+FROM orders o
+JOIN users u ON u.id = o.owner_id
+WHERE o.status = sqlc.arg(status)
+  AND (o.created_at, o.id) > (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+ORDER BY o.created_at ASC, o.id ASC
+LIMIT sqlc.arg(page_limit);
+
+-- name: AdminListOrdersWithStatusTotalDesc :many
+SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
+       o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
+FROM orders o
+JOIN users u ON u.id = o.owner_id
+WHERE o.status = sqlc.arg(status)
+  AND (o.total_cents, o.id) < (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+ORDER BY o.total_cents DESC, o.id DESC
+LIMIT sqlc.arg(page_limit);
+
+-- name: AdminListOrdersWithStatusTotalAsc :many
+SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
+       o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
+FROM orders o
+JOIN users u ON u.id = o.owner_id
+WHERE o.status = sqlc.arg(status)
   AND (o.total_cents, o.id) > (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
 ORDER BY o.total_cents ASC, o.id ASC
 LIMIT sqlc.arg(page_limit);

@@ -80,19 +80,33 @@ func (s *Store) list(ctx context.Context, p orders.ListParams) ([]Order, error) 
 	status := string(p.Status)
 	var rows []adminRow
 	var err error
-	switch p.Sort {
-	case orders.SortCreatedAsc:
+	switch {
+	case p.Status == "" && p.Sort == orders.SortCreatedAsc:
 		rows, err = convert(s.q.AdminListOrdersCreatedAsc(ctx, db.AdminListOrdersCreatedAscParams{
-			Status: status, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
-	case orders.SortTotalDesc:
-		rows, err = convert(s.q.AdminListOrdersTotalDesc(ctx, db.AdminListOrdersTotalDescParams{
-			Status: status, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
-	case orders.SortTotalAsc:
+			AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
+	case p.Status == "" && p.Sort == orders.SortCreatedDesc:
+		rows, err = convert(s.q.AdminListOrdersCreatedDesc(ctx, db.AdminListOrdersCreatedDescParams{
+			AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
+	case p.Status == "" && p.Sort == orders.SortTotalAsc:
 		rows, err = convert(s.q.AdminListOrdersTotalAsc(ctx, db.AdminListOrdersTotalAscParams{
+			AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
+	case p.Status == "" && p.Sort == orders.SortTotalDesc:
+		rows, err = convert(s.q.AdminListOrdersTotalDesc(ctx, db.AdminListOrdersTotalDescParams{
+			AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
+	case p.Status != "" && p.Sort == orders.SortCreatedAsc:
+		rows, err = convert(s.q.AdminListOrdersWithStatusCreatedAsc(ctx, db.AdminListOrdersWithStatusCreatedAscParams{
+			Status: status, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
+	case p.Status != "" && p.Sort == orders.SortCreatedDesc:
+		rows, err = convert(s.q.AdminListOrdersWithStatusCreatedDesc(ctx, db.AdminListOrdersWithStatusCreatedDescParams{
+			Status: status, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
+	case p.Status != "" && p.Sort == orders.SortTotalAsc:
+		rows, err = convert(s.q.AdminListOrdersWithStatusTotalAsc(ctx, db.AdminListOrdersWithStatusTotalAscParams{
+			Status: status, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
+	case p.Status != "" && p.Sort == orders.SortTotalDesc:
+		rows, err = convert(s.q.AdminListOrdersWithStatusTotalDesc(ctx, db.AdminListOrdersWithStatusTotalDescParams{
 			Status: status, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
 	default:
-		rows, err = convert(s.q.AdminListOrdersCreatedDesc(ctx, db.AdminListOrdersCreatedDescParams{
-			Status: status, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
+		return nil, fmt.Errorf("no query for sort %q", p.Sort)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("admin list orders: %w", err)

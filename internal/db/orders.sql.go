@@ -94,14 +94,12 @@ SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
 JOIN users u ON u.id = o.owner_id
-WHERE ($1::text = '' OR o.status = $1::text)
-  AND (o.created_at, o.id) > ($2::timestamptz, $3::uuid)
+WHERE (o.created_at, o.id) > ($1::timestamptz, $2::uuid)
 ORDER BY o.created_at ASC, o.id ASC
-LIMIT $4
+LIMIT $3
 `
 
 type AdminListOrdersCreatedAscParams struct {
-	Status         string
 	AfterCreatedAt time.Time
 	AfterID        uuid.UUID
 	PageLimit      int32
@@ -123,12 +121,7 @@ type AdminListOrdersCreatedAscRow struct {
 }
 
 func (q *Queries) AdminListOrdersCreatedAsc(ctx context.Context, arg AdminListOrdersCreatedAscParams) ([]AdminListOrdersCreatedAscRow, error) {
-	rows, err := q.db.Query(ctx, adminListOrdersCreatedAsc,
-		arg.Status,
-		arg.AfterCreatedAt,
-		arg.AfterID,
-		arg.PageLimit,
-	)
+	rows, err := q.db.Query(ctx, adminListOrdersCreatedAsc, arg.AfterCreatedAt, arg.AfterID, arg.PageLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -165,14 +158,12 @@ SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
 JOIN users u ON u.id = o.owner_id
-WHERE ($1::text = '' OR o.status = $1::text)
-  AND (o.created_at, o.id) < ($2::timestamptz, $3::uuid)
+WHERE (o.created_at, o.id) < ($1::timestamptz, $2::uuid)
 ORDER BY o.created_at DESC, o.id DESC
-LIMIT $4
+LIMIT $3
 `
 
 type AdminListOrdersCreatedDescParams struct {
-	Status         string
 	AfterCreatedAt time.Time
 	AfterID        uuid.UUID
 	PageLimit      int32
@@ -194,12 +185,7 @@ type AdminListOrdersCreatedDescRow struct {
 }
 
 func (q *Queries) AdminListOrdersCreatedDesc(ctx context.Context, arg AdminListOrdersCreatedDescParams) ([]AdminListOrdersCreatedDescRow, error) {
-	rows, err := q.db.Query(ctx, adminListOrdersCreatedDesc,
-		arg.Status,
-		arg.AfterCreatedAt,
-		arg.AfterID,
-		arg.PageLimit,
-	)
+	rows, err := q.db.Query(ctx, adminListOrdersCreatedDesc, arg.AfterCreatedAt, arg.AfterID, arg.PageLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -236,14 +222,12 @@ SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
 JOIN users u ON u.id = o.owner_id
-WHERE ($1::text = '' OR o.status = $1::text)
-  AND (o.total_cents, o.id) > ($2::bigint, $3::uuid)
+WHERE (o.total_cents, o.id) > ($1::bigint, $2::uuid)
 ORDER BY o.total_cents ASC, o.id ASC
-LIMIT $4
+LIMIT $3
 `
 
 type AdminListOrdersTotalAscParams struct {
-	Status     string
 	AfterTotal int64
 	AfterID    uuid.UUID
 	PageLimit  int32
@@ -265,12 +249,7 @@ type AdminListOrdersTotalAscRow struct {
 }
 
 func (q *Queries) AdminListOrdersTotalAsc(ctx context.Context, arg AdminListOrdersTotalAscParams) ([]AdminListOrdersTotalAscRow, error) {
-	rows, err := q.db.Query(ctx, adminListOrdersTotalAsc,
-		arg.Status,
-		arg.AfterTotal,
-		arg.AfterID,
-		arg.PageLimit,
-	)
+	rows, err := q.db.Query(ctx, adminListOrdersTotalAsc, arg.AfterTotal, arg.AfterID, arg.PageLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -307,14 +286,12 @@ SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
 JOIN users u ON u.id = o.owner_id
-WHERE ($1::text = '' OR o.status = $1::text)
-  AND (o.total_cents, o.id) < ($2::bigint, $3::uuid)
+WHERE (o.total_cents, o.id) < ($1::bigint, $2::uuid)
 ORDER BY o.total_cents DESC, o.id DESC
-LIMIT $4
+LIMIT $3
 `
 
 type AdminListOrdersTotalDescParams struct {
-	Status     string
 	AfterTotal int64
 	AfterID    uuid.UUID
 	PageLimit  int32
@@ -336,7 +313,215 @@ type AdminListOrdersTotalDescRow struct {
 }
 
 func (q *Queries) AdminListOrdersTotalDesc(ctx context.Context, arg AdminListOrdersTotalDescParams) ([]AdminListOrdersTotalDescRow, error) {
-	rows, err := q.db.Query(ctx, adminListOrdersTotalDesc,
+	rows, err := q.db.Query(ctx, adminListOrdersTotalDesc, arg.AfterTotal, arg.AfterID, arg.PageLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []AdminListOrdersTotalDescRow
+	for rows.Next() {
+		var i AdminListOrdersTotalDescRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.OwnerID,
+			&i.Status,
+			&i.TotalCents,
+			&i.Currency,
+			&i.ShippingAddress,
+			&i.Note,
+			&i.InternalNote,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.CustomerName,
+			&i.CustomerEmail,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const adminListOrdersWithStatusCreatedAsc = `-- name: AdminListOrdersWithStatusCreatedAsc :many
+SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
+       o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
+FROM orders o
+JOIN users u ON u.id = o.owner_id
+WHERE o.status = $1
+  AND (o.created_at, o.id) > ($2::timestamptz, $3::uuid)
+ORDER BY o.created_at ASC, o.id ASC
+LIMIT $4
+`
+
+type AdminListOrdersWithStatusCreatedAscParams struct {
+	Status         string
+	AfterCreatedAt time.Time
+	AfterID        uuid.UUID
+	PageLimit      int32
+}
+
+type AdminListOrdersWithStatusCreatedAscRow struct {
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Status          string
+	TotalCents      int64
+	Currency        string
+	ShippingAddress []byte
+	Note            string
+	InternalNote    string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	CustomerName    string
+	CustomerEmail   string
+}
+
+func (q *Queries) AdminListOrdersWithStatusCreatedAsc(ctx context.Context, arg AdminListOrdersWithStatusCreatedAscParams) ([]AdminListOrdersWithStatusCreatedAscRow, error) {
+	rows, err := q.db.Query(ctx, adminListOrdersWithStatusCreatedAsc,
+		arg.Status,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []AdminListOrdersWithStatusCreatedAscRow
+	for rows.Next() {
+		var i AdminListOrdersWithStatusCreatedAscRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.OwnerID,
+			&i.Status,
+			&i.TotalCents,
+			&i.Currency,
+			&i.ShippingAddress,
+			&i.Note,
+			&i.InternalNote,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.CustomerName,
+			&i.CustomerEmail,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const adminListOrdersWithStatusCreatedDesc = `-- name: AdminListOrdersWithStatusCreatedDesc :many
+SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
+       o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
+FROM orders o
+JOIN users u ON u.id = o.owner_id
+WHERE o.status = $1
+  AND (o.created_at, o.id) < ($2::timestamptz, $3::uuid)
+ORDER BY o.created_at DESC, o.id DESC
+LIMIT $4
+`
+
+type AdminListOrdersWithStatusCreatedDescParams struct {
+	Status         string
+	AfterCreatedAt time.Time
+	AfterID        uuid.UUID
+	PageLimit      int32
+}
+
+type AdminListOrdersWithStatusCreatedDescRow struct {
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Status          string
+	TotalCents      int64
+	Currency        string
+	ShippingAddress []byte
+	Note            string
+	InternalNote    string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	CustomerName    string
+	CustomerEmail   string
+}
+
+func (q *Queries) AdminListOrdersWithStatusCreatedDesc(ctx context.Context, arg AdminListOrdersWithStatusCreatedDescParams) ([]AdminListOrdersWithStatusCreatedDescRow, error) {
+	rows, err := q.db.Query(ctx, adminListOrdersWithStatusCreatedDesc,
+		arg.Status,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []AdminListOrdersWithStatusCreatedDescRow
+	for rows.Next() {
+		var i AdminListOrdersWithStatusCreatedDescRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.OwnerID,
+			&i.Status,
+			&i.TotalCents,
+			&i.Currency,
+			&i.ShippingAddress,
+			&i.Note,
+			&i.InternalNote,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.CustomerName,
+			&i.CustomerEmail,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const adminListOrdersWithStatusTotalAsc = `-- name: AdminListOrdersWithStatusTotalAsc :many
+SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
+       o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
+FROM orders o
+JOIN users u ON u.id = o.owner_id
+WHERE o.status = $1
+  AND (o.total_cents, o.id) > ($2::bigint, $3::uuid)
+ORDER BY o.total_cents ASC, o.id ASC
+LIMIT $4
+`
+
+type AdminListOrdersWithStatusTotalAscParams struct {
+	Status     string
+	AfterTotal int64
+	AfterID    uuid.UUID
+	PageLimit  int32
+}
+
+type AdminListOrdersWithStatusTotalAscRow struct {
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Status          string
+	TotalCents      int64
+	Currency        string
+	ShippingAddress []byte
+	Note            string
+	InternalNote    string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	CustomerName    string
+	CustomerEmail   string
+}
+
+func (q *Queries) AdminListOrdersWithStatusTotalAsc(ctx context.Context, arg AdminListOrdersWithStatusTotalAscParams) ([]AdminListOrdersWithStatusTotalAscRow, error) {
+	rows, err := q.db.Query(ctx, adminListOrdersWithStatusTotalAsc,
 		arg.Status,
 		arg.AfterTotal,
 		arg.AfterID,
@@ -346,9 +531,80 @@ func (q *Queries) AdminListOrdersTotalDesc(ctx context.Context, arg AdminListOrd
 		return nil, err
 	}
 	defer rows.Close()
-	var items []AdminListOrdersTotalDescRow
+	var items []AdminListOrdersWithStatusTotalAscRow
 	for rows.Next() {
-		var i AdminListOrdersTotalDescRow
+		var i AdminListOrdersWithStatusTotalAscRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.OwnerID,
+			&i.Status,
+			&i.TotalCents,
+			&i.Currency,
+			&i.ShippingAddress,
+			&i.Note,
+			&i.InternalNote,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.CustomerName,
+			&i.CustomerEmail,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const adminListOrdersWithStatusTotalDesc = `-- name: AdminListOrdersWithStatusTotalDesc :many
+SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
+       o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
+FROM orders o
+JOIN users u ON u.id = o.owner_id
+WHERE o.status = $1
+  AND (o.total_cents, o.id) < ($2::bigint, $3::uuid)
+ORDER BY o.total_cents DESC, o.id DESC
+LIMIT $4
+`
+
+type AdminListOrdersWithStatusTotalDescParams struct {
+	Status     string
+	AfterTotal int64
+	AfterID    uuid.UUID
+	PageLimit  int32
+}
+
+type AdminListOrdersWithStatusTotalDescRow struct {
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Status          string
+	TotalCents      int64
+	Currency        string
+	ShippingAddress []byte
+	Note            string
+	InternalNote    string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	CustomerName    string
+	CustomerEmail   string
+}
+
+func (q *Queries) AdminListOrdersWithStatusTotalDesc(ctx context.Context, arg AdminListOrdersWithStatusTotalDescParams) ([]AdminListOrdersWithStatusTotalDescRow, error) {
+	rows, err := q.db.Query(ctx, adminListOrdersWithStatusTotalDesc,
+		arg.Status,
+		arg.AfterTotal,
+		arg.AfterID,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []AdminListOrdersWithStatusTotalDescRow
+	for rows.Next() {
+		var i AdminListOrdersWithStatusTotalDescRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.OwnerID,
@@ -534,9 +790,13 @@ type GetOrderForOwnerRow struct {
 //
 // List queries are keyset-paginated: the cursor carries the sort key and id
 // of the last row, and the first page passes sentinel values, so every page
-// is one range scan of an index that starts with owner_id and ends with the
-// sort key and id. One static query per sort order: no SQL is assembled
-// from request input (docs/05-sql-injection.md).
+// is one range scan of an index that starts with owner_id (and status, when
+// filtered) and ends with the sort key and id. One static query per sort
+// order and filter: no SQL is assembled from request input
+// (docs/05-sql-injection.md). The filter is a separate query, not
+// "($n = ” OR status = $n)", because PostgreSQL cannot use such an OR as an
+// index condition in a generic plan, and a rare status would then cost a
+// scan of every order.
 func (q *Queries) GetOrderForOwner(ctx context.Context, arg GetOrderForOwnerParams) (GetOrderForOwnerRow, error) {
 	row := q.db.QueryRow(ctx, getOrderForOwner, arg.ID, arg.OwnerID)
 	var i GetOrderForOwnerRow
@@ -567,8 +827,6 @@ type ListOrderItemsForOwnerParams struct {
 	OwnerID  uuid.UUID
 }
 
-// One query for the items of a whole page (no N+1). The join repeats the
-// ownership check, so even a wrong id list cannot read another's items.
 func (q *Queries) ListOrderItemsForOwner(ctx context.Context, arg ListOrderItemsForOwnerParams) ([]OrderItem, error) {
 	rows, err := q.db.Query(ctx, listOrderItemsForOwner, arg.OrderIds, arg.OwnerID)
 	if err != nil {
@@ -600,15 +858,13 @@ const listOrdersForOwnerCreatedAsc = `-- name: ListOrdersForOwnerCreatedAsc :man
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = $1
-  AND ($2::text = '' OR status = $2::text)
-  AND (created_at, id) > ($3::timestamptz, $4::uuid)
+  AND (created_at, id) > ($2::timestamptz, $3::uuid)
 ORDER BY created_at ASC, id ASC
-LIMIT $5
+LIMIT $4
 `
 
 type ListOrdersForOwnerCreatedAscParams struct {
 	OwnerID        uuid.UUID
-	Status         string
 	AfterCreatedAt time.Time
 	AfterID        uuid.UUID
 	PageLimit      int32
@@ -629,7 +885,6 @@ type ListOrdersForOwnerCreatedAscRow struct {
 func (q *Queries) ListOrdersForOwnerCreatedAsc(ctx context.Context, arg ListOrdersForOwnerCreatedAscParams) ([]ListOrdersForOwnerCreatedAscRow, error) {
 	rows, err := q.db.Query(ctx, listOrdersForOwnerCreatedAsc,
 		arg.OwnerID,
-		arg.Status,
 		arg.AfterCreatedAt,
 		arg.AfterID,
 		arg.PageLimit,
@@ -666,15 +921,13 @@ const listOrdersForOwnerCreatedDesc = `-- name: ListOrdersForOwnerCreatedDesc :m
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = $1
-  AND ($2::text = '' OR status = $2::text)
-  AND (created_at, id) < ($3::timestamptz, $4::uuid)
+  AND (created_at, id) < ($2::timestamptz, $3::uuid)
 ORDER BY created_at DESC, id DESC
-LIMIT $5
+LIMIT $4
 `
 
 type ListOrdersForOwnerCreatedDescParams struct {
 	OwnerID        uuid.UUID
-	Status         string
 	AfterCreatedAt time.Time
 	AfterID        uuid.UUID
 	PageLimit      int32
@@ -695,7 +948,6 @@ type ListOrdersForOwnerCreatedDescRow struct {
 func (q *Queries) ListOrdersForOwnerCreatedDesc(ctx context.Context, arg ListOrdersForOwnerCreatedDescParams) ([]ListOrdersForOwnerCreatedDescRow, error) {
 	rows, err := q.db.Query(ctx, listOrdersForOwnerCreatedDesc,
 		arg.OwnerID,
-		arg.Status,
 		arg.AfterCreatedAt,
 		arg.AfterID,
 		arg.PageLimit,
@@ -732,15 +984,13 @@ const listOrdersForOwnerTotalAsc = `-- name: ListOrdersForOwnerTotalAsc :many
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = $1
-  AND ($2::text = '' OR status = $2::text)
-  AND (total_cents, id) > ($3::bigint, $4::uuid)
+  AND (total_cents, id) > ($2::bigint, $3::uuid)
 ORDER BY total_cents ASC, id ASC
-LIMIT $5
+LIMIT $4
 `
 
 type ListOrdersForOwnerTotalAscParams struct {
 	OwnerID    uuid.UUID
-	Status     string
 	AfterTotal int64
 	AfterID    uuid.UUID
 	PageLimit  int32
@@ -761,7 +1011,6 @@ type ListOrdersForOwnerTotalAscRow struct {
 func (q *Queries) ListOrdersForOwnerTotalAsc(ctx context.Context, arg ListOrdersForOwnerTotalAscParams) ([]ListOrdersForOwnerTotalAscRow, error) {
 	rows, err := q.db.Query(ctx, listOrdersForOwnerTotalAsc,
 		arg.OwnerID,
-		arg.Status,
 		arg.AfterTotal,
 		arg.AfterID,
 		arg.PageLimit,
@@ -798,15 +1047,13 @@ const listOrdersForOwnerTotalDesc = `-- name: ListOrdersForOwnerTotalDesc :many
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = $1
-  AND ($2::text = '' OR status = $2::text)
-  AND (total_cents, id) < ($3::bigint, $4::uuid)
+  AND (total_cents, id) < ($2::bigint, $3::uuid)
 ORDER BY total_cents DESC, id DESC
-LIMIT $5
+LIMIT $4
 `
 
 type ListOrdersForOwnerTotalDescParams struct {
 	OwnerID    uuid.UUID
-	Status     string
 	AfterTotal int64
 	AfterID    uuid.UUID
 	PageLimit  int32
@@ -827,7 +1074,6 @@ type ListOrdersForOwnerTotalDescRow struct {
 func (q *Queries) ListOrdersForOwnerTotalDesc(ctx context.Context, arg ListOrdersForOwnerTotalDescParams) ([]ListOrdersForOwnerTotalDescRow, error) {
 	rows, err := q.db.Query(ctx, listOrdersForOwnerTotalDesc,
 		arg.OwnerID,
-		arg.Status,
 		arg.AfterTotal,
 		arg.AfterID,
 		arg.PageLimit,
@@ -839,6 +1085,270 @@ func (q *Queries) ListOrdersForOwnerTotalDesc(ctx context.Context, arg ListOrder
 	var items []ListOrdersForOwnerTotalDescRow
 	for rows.Next() {
 		var i ListOrdersForOwnerTotalDescRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.OwnerID,
+			&i.Status,
+			&i.TotalCents,
+			&i.Currency,
+			&i.ShippingAddress,
+			&i.Note,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listOrdersForOwnerWithStatusCreatedAsc = `-- name: ListOrdersForOwnerWithStatusCreatedAsc :many
+SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
+FROM orders
+WHERE owner_id = $1
+  AND status = $2
+  AND (created_at, id) > ($3::timestamptz, $4::uuid)
+ORDER BY created_at ASC, id ASC
+LIMIT $5
+`
+
+type ListOrdersForOwnerWithStatusCreatedAscParams struct {
+	OwnerID        uuid.UUID
+	Status         string
+	AfterCreatedAt time.Time
+	AfterID        uuid.UUID
+	PageLimit      int32
+}
+
+type ListOrdersForOwnerWithStatusCreatedAscRow struct {
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Status          string
+	TotalCents      int64
+	Currency        string
+	ShippingAddress []byte
+	Note            string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (q *Queries) ListOrdersForOwnerWithStatusCreatedAsc(ctx context.Context, arg ListOrdersForOwnerWithStatusCreatedAscParams) ([]ListOrdersForOwnerWithStatusCreatedAscRow, error) {
+	rows, err := q.db.Query(ctx, listOrdersForOwnerWithStatusCreatedAsc,
+		arg.OwnerID,
+		arg.Status,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListOrdersForOwnerWithStatusCreatedAscRow
+	for rows.Next() {
+		var i ListOrdersForOwnerWithStatusCreatedAscRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.OwnerID,
+			&i.Status,
+			&i.TotalCents,
+			&i.Currency,
+			&i.ShippingAddress,
+			&i.Note,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listOrdersForOwnerWithStatusCreatedDesc = `-- name: ListOrdersForOwnerWithStatusCreatedDesc :many
+SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
+FROM orders
+WHERE owner_id = $1
+  AND status = $2
+  AND (created_at, id) < ($3::timestamptz, $4::uuid)
+ORDER BY created_at DESC, id DESC
+LIMIT $5
+`
+
+type ListOrdersForOwnerWithStatusCreatedDescParams struct {
+	OwnerID        uuid.UUID
+	Status         string
+	AfterCreatedAt time.Time
+	AfterID        uuid.UUID
+	PageLimit      int32
+}
+
+type ListOrdersForOwnerWithStatusCreatedDescRow struct {
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Status          string
+	TotalCents      int64
+	Currency        string
+	ShippingAddress []byte
+	Note            string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (q *Queries) ListOrdersForOwnerWithStatusCreatedDesc(ctx context.Context, arg ListOrdersForOwnerWithStatusCreatedDescParams) ([]ListOrdersForOwnerWithStatusCreatedDescRow, error) {
+	rows, err := q.db.Query(ctx, listOrdersForOwnerWithStatusCreatedDesc,
+		arg.OwnerID,
+		arg.Status,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListOrdersForOwnerWithStatusCreatedDescRow
+	for rows.Next() {
+		var i ListOrdersForOwnerWithStatusCreatedDescRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.OwnerID,
+			&i.Status,
+			&i.TotalCents,
+			&i.Currency,
+			&i.ShippingAddress,
+			&i.Note,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listOrdersForOwnerWithStatusTotalAsc = `-- name: ListOrdersForOwnerWithStatusTotalAsc :many
+SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
+FROM orders
+WHERE owner_id = $1
+  AND status = $2
+  AND (total_cents, id) > ($3::bigint, $4::uuid)
+ORDER BY total_cents ASC, id ASC
+LIMIT $5
+`
+
+type ListOrdersForOwnerWithStatusTotalAscParams struct {
+	OwnerID    uuid.UUID
+	Status     string
+	AfterTotal int64
+	AfterID    uuid.UUID
+	PageLimit  int32
+}
+
+type ListOrdersForOwnerWithStatusTotalAscRow struct {
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Status          string
+	TotalCents      int64
+	Currency        string
+	ShippingAddress []byte
+	Note            string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (q *Queries) ListOrdersForOwnerWithStatusTotalAsc(ctx context.Context, arg ListOrdersForOwnerWithStatusTotalAscParams) ([]ListOrdersForOwnerWithStatusTotalAscRow, error) {
+	rows, err := q.db.Query(ctx, listOrdersForOwnerWithStatusTotalAsc,
+		arg.OwnerID,
+		arg.Status,
+		arg.AfterTotal,
+		arg.AfterID,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListOrdersForOwnerWithStatusTotalAscRow
+	for rows.Next() {
+		var i ListOrdersForOwnerWithStatusTotalAscRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.OwnerID,
+			&i.Status,
+			&i.TotalCents,
+			&i.Currency,
+			&i.ShippingAddress,
+			&i.Note,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listOrdersForOwnerWithStatusTotalDesc = `-- name: ListOrdersForOwnerWithStatusTotalDesc :many
+SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
+FROM orders
+WHERE owner_id = $1
+  AND status = $2
+  AND (total_cents, id) < ($3::bigint, $4::uuid)
+ORDER BY total_cents DESC, id DESC
+LIMIT $5
+`
+
+type ListOrdersForOwnerWithStatusTotalDescParams struct {
+	OwnerID    uuid.UUID
+	Status     string
+	AfterTotal int64
+	AfterID    uuid.UUID
+	PageLimit  int32
+}
+
+type ListOrdersForOwnerWithStatusTotalDescRow struct {
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Status          string
+	TotalCents      int64
+	Currency        string
+	ShippingAddress []byte
+	Note            string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (q *Queries) ListOrdersForOwnerWithStatusTotalDesc(ctx context.Context, arg ListOrdersForOwnerWithStatusTotalDescParams) ([]ListOrdersForOwnerWithStatusTotalDescRow, error) {
+	rows, err := q.db.Query(ctx, listOrdersForOwnerWithStatusTotalDesc,
+		arg.OwnerID,
+		arg.Status,
+		arg.AfterTotal,
+		arg.AfterID,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListOrdersForOwnerWithStatusTotalDescRow
+	for rows.Next() {
+		var i ListOrdersForOwnerWithStatusTotalDescRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.OwnerID,

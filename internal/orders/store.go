@@ -84,7 +84,8 @@ func (s *Store) getForOwner(ctx context.Context, owner, id uuid.UUID) (Order, er
 }
 
 // listForOwner fetches limit+1 rows, the extra one telling the service
-// whether there is a next page. Each sort has its own static query.
+// whether there is a next page. Each sort, filtered or not, has its own
+// static query and its own index.
 func (s *Store) listForOwner(ctx context.Context, owner uuid.UUID, p ListParams) ([]Order, error) {
 	after := FirstPageKey(p.Sort)
 	if p.After != nil {
@@ -94,19 +95,33 @@ func (s *Store) listForOwner(ctx context.Context, owner uuid.UUID, p ListParams)
 	status := string(p.Status)
 	var rows []orderRow
 	var err error
-	switch p.Sort {
-	case SortCreatedAsc:
+	switch {
+	case p.Status == "" && p.Sort == SortCreatedAsc:
 		rows, err = convert(s.q.ListOrdersForOwnerCreatedAsc(ctx, db.ListOrdersForOwnerCreatedAscParams{
-			OwnerID: owner, Status: status, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
-	case SortTotalDesc:
-		rows, err = convert(s.q.ListOrdersForOwnerTotalDesc(ctx, db.ListOrdersForOwnerTotalDescParams{
-			OwnerID: owner, Status: status, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
-	case SortTotalAsc:
+			OwnerID: owner, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
+	case p.Status == "" && p.Sort == SortCreatedDesc:
+		rows, err = convert(s.q.ListOrdersForOwnerCreatedDesc(ctx, db.ListOrdersForOwnerCreatedDescParams{
+			OwnerID: owner, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
+	case p.Status == "" && p.Sort == SortTotalAsc:
 		rows, err = convert(s.q.ListOrdersForOwnerTotalAsc(ctx, db.ListOrdersForOwnerTotalAscParams{
+			OwnerID: owner, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
+	case p.Status == "" && p.Sort == SortTotalDesc:
+		rows, err = convert(s.q.ListOrdersForOwnerTotalDesc(ctx, db.ListOrdersForOwnerTotalDescParams{
+			OwnerID: owner, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
+	case p.Status != "" && p.Sort == SortCreatedAsc:
+		rows, err = convert(s.q.ListOrdersForOwnerWithStatusCreatedAsc(ctx, db.ListOrdersForOwnerWithStatusCreatedAscParams{
+			OwnerID: owner, Status: status, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
+	case p.Status != "" && p.Sort == SortCreatedDesc:
+		rows, err = convert(s.q.ListOrdersForOwnerWithStatusCreatedDesc(ctx, db.ListOrdersForOwnerWithStatusCreatedDescParams{
+			OwnerID: owner, Status: status, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
+	case p.Status != "" && p.Sort == SortTotalAsc:
+		rows, err = convert(s.q.ListOrdersForOwnerWithStatusTotalAsc(ctx, db.ListOrdersForOwnerWithStatusTotalAscParams{
+			OwnerID: owner, Status: status, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
+	case p.Status != "" && p.Sort == SortTotalDesc:
+		rows, err = convert(s.q.ListOrdersForOwnerWithStatusTotalDesc(ctx, db.ListOrdersForOwnerWithStatusTotalDescParams{
 			OwnerID: owner, Status: status, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
 	default:
-		rows, err = convert(s.q.ListOrdersForOwnerCreatedDesc(ctx, db.ListOrdersForOwnerCreatedDescParams{
-			OwnerID: owner, Status: status, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
+		return nil, fmt.Errorf("no query for sort %q", p.Sort)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list orders of %s: %w", owner, err)
