@@ -43,6 +43,7 @@ func startServer(t *testing.T, env map[string]string) *server {
 		"JWT_SIGNING_KEYS":     "test:" + base64.RawURLEncoding.EncodeToString(key),
 		"CORS_ALLOWED_ORIGINS": attack.LegitimateOrigin,
 		"SHUTDOWN_TIMEOUT":     "10s",
+		"FILE_STORAGE_DIR":     t.TempDir(),
 	}
 	for k, v := range env {
 		settings[k] = v

@@ -22,6 +22,7 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 		"HTTP_ADDR":                 "127.0.0.1:0",
 		"JWT_SIGNING_KEYS":          "test:" + base64.RawURLEncoding.EncodeToString(key),
 		"PASSWORD_HASH_CONCURRENCY": "1",
+		"FILE_STORAGE_DIR":          t.TempDir(),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

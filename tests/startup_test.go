@@ -25,7 +25,8 @@ func TestProductionRefusesUnsafeConfig(t *testing.T) {
 		{"weak key", map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/db", "JWT_SIGNING_KEYS": "k1:c2VjcmV0"}, nil, "JWT_SIGNING_KEYS"},
 		{"no database", map[string]string{"JWT_SIGNING_KEYS": good}, nil, "DATABASE_URL"},
 		{"seeding enabled", map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/db", "JWT_SIGNING_KEYS": good, "SEED_DEMO_DATA": "true"}, nil, "SEED_DEMO_DATA"},
-		{"seed command", map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/db", "JWT_SIGNING_KEYS": good}, []string{"seed"}, "APP_ENV=production"},
+		{"seed command", map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/db", "JWT_SIGNING_KEYS": good, "URL_SIGNING_KEYS": good}, []string{"seed"}, "APP_ENV=production"},
+		{"no URL signing key", map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/db", "JWT_SIGNING_KEYS": good}, nil, "URL_SIGNING_KEYS"},
 		{"trust every proxy", map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/db", "JWT_SIGNING_KEYS": good, "TRUSTED_PROXIES": "0.0.0.0/0"}, nil, "TRUSTED_PROXIES"},
 		{"wildcard CORS", map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/db", "JWT_SIGNING_KEYS": good, "CORS_ALLOWED_ORIGINS": "*"}, nil, "CORS_ALLOWED_ORIGINS"},
 	}

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -12,6 +13,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/admin"
 	"github.com/bulwark-dev/bulwark/internal/auth"
 	"github.com/bulwark-dev/bulwark/internal/config"
+	"github.com/bulwark-dev/bulwark/internal/files"
 	"github.com/bulwark-dev/bulwark/internal/orders"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
@@ -49,10 +51,11 @@ func SecureParts(cfg config.Config, logger *slog.Logger) Parts {
 
 // Deps are the long-lived resources the handlers need.
 type Deps struct {
-	Config config.Config
-	Logger *slog.Logger
-	Pool   *pgxpool.Pool
-	Hasher *auth.Hasher
+	Config  config.Config
+	Logger  *slog.Logger
+	Pool    *pgxpool.Pool
+	Hasher  *auth.Hasher
+	Storage files.Storage
 }
 
 // New builds the HTTP handler of the service.
@@ -73,19 +76,54 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 	// Cursor MACs get their own key, derived from the signing key.
 	cursors := orders.NewCursors(deps.Config.SigningKeys[0].Secret)
 	orderService := orders.NewService(orders.NewStore(deps.Pool), cursors)
+	signer, err := files.NewSigner(deps.Config.URLSigningKeys)
+	if err != nil {
+		return nil, err
+	}
+	fileService := files.NewService(files.NewStore(deps.Pool), deps.Storage, signer, files.Limits{
+		MaxBytes: deps.Config.UploadMaxBytes, FilesPerOrder: deps.Config.MaxFilesPerOrder, LinkTTL: deps.Config.DownloadURLTTL,
+	})
 	h := handlers{
 		health: &healthHandler{pool: deps.Pool},
 		auth: auth.NewHandler(
 			auth.NewService(authStore, deps.Hasher, tokens, deps.Config.RefreshTokenTTL),
 			parts.Limiter, parts.Limits.LoginPerAccount),
 		orders: orders.NewHandler(orderService),
+		files:  files.NewHandler(fileService),
 		admin:  admin.NewHandler(admin.NewService(admin.NewStore(deps.Pool), cursors), cursors),
 	}
 	mw := middlewares{
 		authenticate: auth.Authenticate(tokens),
 		ownedOrder:   parts.ResolveOrder(orderService),
+		ownedFile:    files.ResolveOwned(fileService),
 		requireAdmin: auth.RequireRole(authStore, auth.RoleAdmin),
 	}
 	routes(e, deps, parts, h, mw)
 	return e, nil
+}
+
+// DownloadPath is the signed download route of the local storage backend.
+const DownloadPath = "/api/v1/downloads"
+
+// OpenStorage returns the configured file storage backend.
+func OpenStorage(ctx context.Context, cfg config.Config) (files.Storage, func(), error) {
+	if cfg.FileStorage == "s3" {
+		s3, err := files.NewS3(ctx, files.S3Config{
+			Endpoint: cfg.S3.Endpoint, Bucket: cfg.S3.Bucket, Region: cfg.S3.Region,
+			AccessKey: cfg.S3.AccessKey.Reveal(), SecretKey: cfg.S3.SecretKey.Reveal(), UseTLS: cfg.S3.UseTLS,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return s3, func() {}, nil
+	}
+	signer, err := files.NewSigner(cfg.URLSigningKeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	local, err := files.NewLocal(cfg.FileStorageDir, signer, DownloadPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	return local, func() { _ = local.Close() }, nil
 }

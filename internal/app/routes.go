@@ -1,11 +1,14 @@
 package app
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
 
 	"github.com/bulwark-dev/bulwark/internal/admin"
 	"github.com/bulwark-dev/bulwark/internal/auth"
+	"github.com/bulwark-dev/bulwark/internal/files"
 	"github.com/bulwark-dev/bulwark/internal/orders"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
@@ -14,12 +17,14 @@ type handlers struct {
 	health *healthHandler
 	auth   *auth.Handler
 	orders *orders.Handler
+	files  *files.Handler
 	admin  *admin.Handler
 }
 
 type middlewares struct {
 	authenticate echo.MiddlewareFunc
 	ownedOrder   echo.MiddlewareFunc
+	ownedFile    echo.MiddlewareFunc
 	requireAdmin echo.MiddlewareFunc
 }
 
@@ -43,7 +48,8 @@ func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
 		web.SecurityHeaders(),
 		perIP,
 		parts.CORS,
-		middleware.BodyLimit(deps.Config.BodyLimitBytes),
+		// Uploads have their own, larger limit on their route below.
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{LimitBytes: deps.Config.BodyLimitBytes, Skipper: isUpload}),
 	)
 
 	e.GET("/healthz", h.health.live)
@@ -69,12 +75,32 @@ func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
 	user.GET("/orders/:id", h.orders.Get, mw.ownedOrder)
 	user.PATCH("/orders/:id", h.orders.Update, mw.ownedOrder)
 	user.POST("/orders/:id/cancel", h.orders.Cancel, mw.ownedOrder)
+	user.POST(uploadRoute, h.files.Upload, mw.ownedOrder, middleware.BodyLimit(deps.Config.UploadMaxBytes+multipartOverhead))
+	user.GET("/orders/:id/files", h.files.ListForOrder, mw.ownedOrder)
+	user.GET("/files/:id", h.files.Get, mw.ownedFile)
+	user.GET("/files/:id/download-url", h.files.DownloadURL, mw.ownedFile)
+	user.DELETE("/files/:id", h.files.Delete, mw.ownedFile)
+
+	// Public, because the signature in the link is the permission
+	// (docs/06-file-access.md); limited per IP like every route.
+	e.GET(DownloadPath, h.files.Download)
 
 	// Staff: deny by default. The role is re-read from the database on each
 	// request, so a demoted admin is refused at once (docs/bfla.md).
 	staff := v1.Group("/admin", mw.authenticate, perUser, mw.requireAdmin)
 	staff.GET("/orders", h.admin.ListOrders)
 	staff.PATCH("/orders/:id", h.admin.UpdateOrder)
+}
+
+// uploadRoute takes a multipart body up to UPLOAD_MAX_BYTES; the envelope
+// (boundaries, part headers) gets multipartOverhead on top.
+const (
+	uploadRoute       = "/orders/:id/files"
+	multipartOverhead = 64 << 10
+)
+
+func isUpload(c *echo.Context) bool {
+	return c.Request().Method == http.MethodPost && c.Path() == "/api/v1"+uploadRoute
 }
 
 // byUser keys the per-user limit; it runs after authenticate.

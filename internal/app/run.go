@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -49,11 +50,15 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger := NewLogger(stdout, cfg.LogLevel)
 	logger.Info("starting", "command", command, "config", cfg.String())
 
-	databaseURL, stop, err := database(ctx, cfg, logger, stderr)
+	databaseURL, throwawayDir, stop, err := database(ctx, cfg, logger, stderr)
 	if err != nil {
 		return err
 	}
 	defer stop()
+	if throwawayDir != "" && getenv("FILE_STORAGE_DIR") == "" {
+		// The demo database is thrown away on exit; so are its files.
+		cfg.FileStorageDir = filepath.Join(throwawayDir, "files")
+	}
 
 	switch command {
 	case "migrate":
@@ -69,16 +74,16 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // only; production refuses that in config) it starts a throwaway cluster
 // from the local PostgreSQL binaries and migrates it, since nothing else
 // will: the cluster lives only as long as this process.
-func database(ctx context.Context, cfg config.Config, logger *slog.Logger, stderr io.Writer) (string, func(), error) {
+func database(ctx context.Context, cfg config.Config, logger *slog.Logger, stderr io.Writer) (string, string, func(), error) {
 	if cfg.DatabaseURL != "" {
-		return cfg.DatabaseURL.Reveal(), func() {}, nil
+		return cfg.DatabaseURL.Reveal(), "", func() {}, nil
 	}
 	c, err := cluster.Start(ctx, cluster.Options{Dir: cfg.DevDataDir, Logger: logger})
 	if err != nil {
 		if errors.Is(err, cluster.ErrNoBinaries) {
 			_, _ = fmt.Fprintln(stderr, err.Error())
 		}
-		return "", nil, fmt.Errorf("start development database: %w", err)
+		return "", "", nil, fmt.Errorf("start development database: %w", err)
 	}
 	stop := func() {
 		if err := c.Stop(context.WithoutCancel(ctx)); err != nil {
@@ -88,9 +93,9 @@ func database(ctx context.Context, cfg config.Config, logger *slog.Logger, stder
 	url := c.URL("postgres")
 	if err := migrate(ctx, url, logger); err != nil {
 		stop()
-		return "", nil, err
+		return "", "", nil, err
 	}
-	return url, stop, nil
+	return url, c.Dir(), stop, nil
 }
 
 func migrate(ctx context.Context, databaseURL string, logger *slog.Logger) error {
@@ -123,7 +128,12 @@ func seedDemo(ctx context.Context, cfg config.Config, databaseURL string, stdout
 		return err
 	}
 	defer pool.Close()
-	accounts, err := seed.Demo(ctx, pool, hasher)
+	storage, closeStorage, err := OpenStorage(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeStorage()
+	accounts, err := seed.Demo(ctx, pool, hasher, storage)
 	if err != nil {
 		return err
 	}
@@ -137,15 +147,20 @@ func runServer(ctx context.Context, cfg config.Config, databaseURL string, logge
 		return err
 	}
 	defer pool.Close()
+	storage, closeStorage, err := OpenStorage(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeStorage()
 	var onListen func(string)
 	if cfg.SeedDemoData {
-		accounts, err := seed.Demo(ctx, pool, hasher)
+		accounts, err := seed.Demo(ctx, pool, hasher, storage)
 		if err != nil {
 			return err
 		}
 		onListen = func(addr string) { printDemoHelp(stdout, addr, accounts) }
 	}
-	deps := Deps{Config: cfg, Logger: logger, Pool: pool, Hasher: hasher}
+	deps := Deps{Config: cfg, Logger: logger, Pool: pool, Hasher: hasher, Storage: storage}
 	handler, err := New(deps, SecureParts(cfg, logger))
 	if err != nil {
 		return err

@@ -27,6 +27,10 @@ const (
 // public by definition, so production refuses to start with it.
 const DevSigningKey = "dev:ZGV2ZWxvcG1lbnQtb25seS1rZXktbmV2ZXItdXNlLWluLXByb2R1Y3Rpb24"
 
+// DevURLSigningKey signs download URLs in development; like DevSigningKey it
+// is published in .env.example and refused in production.
+const DevURLSigningKey = "dev:ZGV2ZWxvcG1lbnQtb25seS11cmwta2V5LW5ldmVyLXVzZS1pbi1wcm9kdWN0aW9u"
+
 // minKeyBytes is the HS256 key size: a key shorter than the hash output
 // weakens HMAC-SHA256 (RFC 7518 section 3.2 requires at least 256 bits).
 const minKeyBytes = 32
@@ -61,13 +65,32 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	LogLevel        string
 
+	// Files: where uploads are stored and how they are served.
+	FileStorage      string // "local" or "s3"
+	FileStorageDir   string
+	S3               S3Config
+	URLSigningKeys   []SigningKey // local backend's download links; [0] signs
+	DownloadURLTTL   time.Duration
+	UploadMaxBytes   int64
+	MaxFilesPerOrder int
+
 	// SeedDemoData makes `serve` load the demo accounts at start (make demo).
 	SeedDemoData bool
 	// DevDataDir holds the throwaway development database cluster.
 	DevDataDir string
 }
 
-// SigningKey is one HMAC key for access tokens, named by its key id.
+// S3Config locates an S3-compatible bucket.
+type S3Config struct {
+	Endpoint  string // host:port
+	Bucket    string
+	Region    string
+	AccessKey Secret
+	SecretKey Secret
+	UseTLS    bool
+}
+
+// SigningKey is one HMAC key, named by its key id.
 type SigningKey struct {
 	ID     string
 	Secret []byte
@@ -109,13 +132,30 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownTimeout:    p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		LogLevel:           p.str("LOG_LEVEL", "info"),
 		SeedDemoData:       p.boolean("SEED_DEMO_DATA", false),
-		DevDataDir:         p.str("DEV_DATA_DIR", ".data"),
+		FileStorage:        p.str("FILE_STORAGE", "local"),
+		FileStorageDir:     p.str("FILE_STORAGE_DIR", ".data/files"),
+		S3: S3Config{
+			Endpoint:  p.str("S3_ENDPOINT", ""),
+			Bucket:    p.str("S3_BUCKET", ""),
+			Region:    p.str("S3_REGION", "us-east-1"),
+			AccessKey: Secret(p.str("S3_ACCESS_KEY", "")),
+			SecretKey: Secret(p.str("S3_SECRET_KEY", "")),
+			UseTLS:    p.boolean("S3_USE_TLS", true),
+		},
+		DownloadURLTTL:   p.duration("DOWNLOAD_URL_TTL", 2*time.Minute),
+		UploadMaxBytes:   int64(p.integer("UPLOAD_MAX_BYTES", 10<<20)),
+		MaxFilesPerOrder: p.integer("MAX_FILES_PER_ORDER", 10),
+		DevDataDir:       p.str("DEV_DATA_DIR", ".data"),
 	}
 	cfg.SigningKeys = p.signingKeys("JWT_SIGNING_KEYS")
 	if len(cfg.SigningKeys) == 0 && cfg.Env == Development {
 		// Development works out of the box with the published key; the
 		// production check below refuses this same key.
 		cfg.SigningKeys = (&parser{getenv: func(string) string { return DevSigningKey }}).signingKeys("JWT_SIGNING_KEYS")
+	}
+	cfg.URLSigningKeys = p.signingKeys("URL_SIGNING_KEYS")
+	if len(cfg.URLSigningKeys) == 0 && cfg.Env == Development {
+		cfg.URLSigningKeys = (&parser{getenv: func(string) string { return DevURLSigningKey }}).signingKeys("URL_SIGNING_KEYS")
 	}
 	if p.err != nil {
 		return Config{}, p.err
@@ -148,6 +188,27 @@ func (c Config) validate() error {
 	case c.TokenIssuer == "" || c.TokenAudience == "":
 		return errors.New("JWT_ISSUER and JWT_AUDIENCE must not be empty")
 	}
+	switch {
+	case c.DownloadURLTTL < 10*time.Second || c.DownloadURLTTL > 5*time.Minute:
+		// A download link is a bearer credential: it must die quickly.
+		return errors.New("DOWNLOAD_URL_TTL must be between 10s and 5m")
+	case c.UploadMaxBytes < 1<<10 || c.UploadMaxBytes > 1<<30:
+		return errors.New("UPLOAD_MAX_BYTES must be between 1024 and 1073741824")
+	case c.MaxFilesPerOrder < 1 || c.MaxFilesPerOrder > 100:
+		return errors.New("MAX_FILES_PER_ORDER must be between 1 and 100")
+	}
+	switch c.FileStorage {
+	case "local":
+		if c.FileStorageDir == "" {
+			return errors.New("FILE_STORAGE_DIR must not be empty")
+		}
+	case "s3":
+		if c.S3.Endpoint == "" || c.S3.Bucket == "" || c.S3.AccessKey == "" || c.S3.SecretKey == "" {
+			return errors.New("FILE_STORAGE=s3 needs S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY and S3_SECRET_KEY")
+		}
+	default:
+		return errors.New(`FILE_STORAGE must be "local" or "s3"`)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -166,15 +227,34 @@ func (c Config) validate() error {
 	case c.SeedDemoData:
 		return errors.New("production refuses SEED_DEMO_DATA: unset it (demo accounts have published passwords)")
 	}
-	_, devSecret, _ := strings.Cut(DevSigningKey, ":")
-	for _, k := range c.SigningKeys {
-		// Compare the secret, not the kid: the published key under any
-		// other name is still public.
-		if base64.RawURLEncoding.EncodeToString(k.Secret) == devSecret {
-			return errors.New("production refuses the development signing key from .env.example: set JWT_SIGNING_KEYS to a freshly generated key")
-		}
+	if usesPublishedKey(c.SigningKeys) {
+		return errors.New("production refuses the development signing key from .env.example: set JWT_SIGNING_KEYS to a freshly generated key")
+	}
+	if c.FileStorage == "local" && len(c.URLSigningKeys) == 0 {
+		return errors.New("production needs URL_SIGNING_KEYS: set it to kid:base64url-secret with at least 32 random bytes (openssl rand -base64 32)")
+	}
+	if usesPublishedKey(c.URLSigningKeys) {
+		return errors.New("production refuses a development key from .env.example in URL_SIGNING_KEYS: set it to a freshly generated key")
+	}
+	if c.FileStorage == "s3" && !c.S3.UseTLS {
+		return errors.New("production refuses S3_USE_TLS=false: object data and credentials would cross the network in clear")
 	}
 	return nil
+}
+
+// usesPublishedKey reports whether any key is one of the development keys.
+// It compares the secret, not the kid: a published key under any other
+// name is still public.
+func usesPublishedKey(keys []SigningKey) bool {
+	for _, k := range keys {
+		for _, dev := range []string{DevSigningKey, DevURLSigningKey} {
+			_, devSecret, _ := strings.Cut(dev, ":")
+			if base64.RawURLEncoding.EncodeToString(k.Secret) == devSecret {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // String prints the configuration with every secret masked, for the start-up

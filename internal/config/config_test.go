@@ -35,10 +35,12 @@ func newKey(t *testing.T, kid string) ([]byte, string) {
 func production(t *testing.T) map[string]string {
 	t.Helper()
 	_, key := newKey(t, "k1")
+	_, urlKey := newKey(t, "u1")
 	return map[string]string{
 		"APP_ENV":          config.Production,
 		"DATABASE_URL":     "postgres://bulwark:pg-password-42@db.internal:5432/bulwark?sslmode=verify-full",
 		"JWT_SIGNING_KEYS": key,
+		"URL_SIGNING_KEYS": urlKey,
 	}
 }
 
@@ -135,6 +137,10 @@ func TestLoadProductionRefusals(t *testing.T) {
 		{name: "short key", change: map[string]string{"JWT_SIGNING_KEYS": shortKey}, variable: "JWT_SIGNING_KEYS"},
 		{name: "32 times a", change: map[string]string{"JWT_SIGNING_KEYS": lowVariety}, variable: "JWT_SIGNING_KEYS"},
 		{name: "password as key", change: map[string]string{"JWT_SIGNING_KEYS": password}, variable: "JWT_SIGNING_KEYS"},
+		{name: "missing URL_SIGNING_KEYS", change: map[string]string{"URL_SIGNING_KEYS": ""}, variable: "URL_SIGNING_KEYS"},
+		{name: "development URL key", change: map[string]string{"URL_SIGNING_KEYS": config.DevURLSigningKey}, variable: "URL_SIGNING_KEYS"},
+		{name: "JWT development key as URL key", change: map[string]string{"URL_SIGNING_KEYS": config.DevSigningKey}, variable: "URL_SIGNING_KEYS"},
+		{name: "S3 without TLS", change: map[string]string{"FILE_STORAGE": "s3", "S3_ENDPOINT": "s3.internal:9000", "S3_BUCKET": "b", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "s", "S3_USE_TLS": "false"}, variable: "S3_USE_TLS"},
 		{name: "key without kid", change: map[string]string{"JWT_SIGNING_KEYS": ":" + strings.Repeat("A", 43)}, variable: "JWT_SIGNING_KEYS"},
 		{name: "key not base64", change: map[string]string{"JWT_SIGNING_KEYS": "k1:!!!not-base64!!!"}, variable: "JWT_SIGNING_KEYS"},
 		{name: "seed demo data", change: map[string]string{"SEED_DEMO_DATA": "true"}, variable: "SEED_DEMO_DATA"},

@@ -44,10 +44,10 @@ func ResolveOwned(svc *Service) echo.MiddlewareFunc {
 	}
 }
 
-// ownedOrder returns the order ResolveOwned loaded. It panics on a route
+// OwnedOrder returns the order ResolveOwned loaded. It panics on a route
 // without ResolveOwned: a wiring bug must fail loudly, never serve an
 // unchecked id.
-func ownedOrder(c *echo.Context) Order {
+func OwnedOrder(c *echo.Context) Order {
 	o, ok := c.Get(ownedOrderKey).(Order)
 	if !ok {
 		panic("orders: route is missing the ResolveOwned middleware")
@@ -98,7 +98,7 @@ func (h *Handler) List(c *echo.Context) error {
 
 // Get handles GET /orders/{id}.
 func (h *Handler) Get(c *echo.Context) error {
-	return c.JSON(http.StatusOK, toOrderResponse(ownedOrder(c)))
+	return c.JSON(http.StatusOK, toOrderResponse(OwnedOrder(c)))
 }
 
 // Update handles PATCH /orders/{id}: address and note, while pending.
@@ -115,7 +115,7 @@ func (h *Handler) Update(c *echo.Context) error {
 		a := req.ShippingAddress.toAddress()
 		addr = &a
 	}
-	o, err := h.svc.UpdateForOwner(c.Request().Context(), auth.UserID(c), ownedOrder(c), addr, req.Note)
+	o, err := h.svc.UpdateForOwner(c.Request().Context(), auth.UserID(c), OwnedOrder(c), addr, req.Note)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (h *Handler) Update(c *echo.Context) error {
 
 // Cancel handles POST /orders/{id}/cancel.
 func (h *Handler) Cancel(c *echo.Context) error {
-	o, err := h.svc.CancelForOwner(c.Request().Context(), auth.UserID(c), ownedOrder(c))
+	o, err := h.svc.CancelForOwner(c.Request().Context(), auth.UserID(c), OwnedOrder(c))
 	if err != nil {
 		return err
 	}

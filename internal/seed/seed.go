@@ -4,7 +4,9 @@
 package seed
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 
@@ -14,6 +16,7 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/auth"
 	"github.com/bulwark-dev/bulwark/internal/db"
+	"github.com/bulwark-dev/bulwark/internal/files"
 	"github.com/bulwark-dev/bulwark/internal/postgres"
 )
 
@@ -114,7 +117,7 @@ func StaffOnlyValues() []string {
 }
 
 // Demo loads the demo data. Running it twice changes nothing.
-func Demo(ctx context.Context, pool *pgxpool.Pool, hasher *auth.Hasher) ([]Account, error) {
+func Demo(ctx context.Context, pool *pgxpool.Pool, hasher *auth.Hasher, storage files.Storage) ([]Account, error) {
 	accounts := Accounts()
 	hashes := make([]string, len(accounts))
 	for i, a := range accounts {
@@ -147,7 +150,36 @@ func Demo(ctx context.Context, pool *pgxpool.Pool, hasher *auth.Hasher) ([]Accou
 	if err != nil {
 		return nil, err
 	}
+	for _, o := range orders() {
+		if err := seedFile(ctx, db.New(pool), storage, o, accounts[o.owner].ID); err != nil {
+			return nil, err
+		}
+	}
 	return accounts, nil
+}
+
+// seedFile attaches a small text document to a demo order, once.
+func seedFile(ctx context.Context, q *db.Queries, storage files.Storage, o order, owner uuid.UUID) error {
+	n, err := q.CountFilesForOwnerOrder(ctx, db.CountFilesForOwnerOrderParams{OwnerID: owner, OrderID: o.id})
+	if err != nil || n > 0 {
+		return err
+	}
+	content := []byte("Delivery note for order " + o.id.String() + "\n")
+	key := files.NewObjectKey(owner)
+	size, err := storage.Put(ctx, key, bytes.NewReader(content))
+	if err != nil {
+		return fmt.Errorf("store demo file: %w", err)
+	}
+	sum := sha256.Sum256(content)
+	_, err = q.CreateFileForOwner(ctx, db.CreateFileForOwnerParams{
+		ID: uuid.New(), OrderID: o.id, OwnerID: owner, ObjectKey: key, OriginalName: "delivery-note.txt",
+		ContentType: "text/plain; charset=utf-8", SizeBytes: size, Sha256: sum[:],
+	})
+	if err != nil {
+		_ = storage.Delete(ctx, key)
+		return fmt.Errorf("record demo file: %w", err)
+	}
+	return nil
 }
 
 func seedOrder(ctx context.Context, q *db.Queries, o order, owner uuid.UUID, catalogue []product) error {

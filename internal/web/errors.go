@@ -32,6 +32,8 @@ type (
 	Conflict string
 	// Unavailable means a dependency is down; the client may retry (503).
 	Unavailable string
+	// Unsupported means the body's media type is refused (415).
+	Unsupported string
 )
 
 func (e Invalid) Error() string      { return string(e) }
@@ -40,6 +42,7 @@ func (e Forbidden) Error() string    { return string(e) }
 func (e NotFound) Error() string     { return string(e) }
 func (e Conflict) Error() string     { return string(e) }
 func (e Unavailable) Error() string  { return string(e) }
+func (e Unsupported) Error() string  { return string(e) }
 
 // FieldError names one invalid field by its JSON path, e.g. "items[0].quantity".
 type FieldError struct {
@@ -128,6 +131,7 @@ func problemFor(err error) Problem {
 		notFound     NotFound
 		conflict     Conflict
 		unavailable  Unavailable
+		unsupported  Unsupported
 		validation   *ValidationError
 		tooMany      *TooManyRequests
 		statusCoder  echo.HTTPStatusCoder
@@ -147,6 +151,8 @@ func problemFor(err error) Problem {
 		return problem(http.StatusNotFound, string(notFound))
 	case errors.As(err, &conflict):
 		return problem(http.StatusConflict, string(conflict))
+	case errors.As(err, &unsupported):
+		return problem(http.StatusUnsupportedMediaType, string(unsupported))
 	case errors.As(err, &unavailable):
 		return problem(http.StatusServiceUnavailable, string(unavailable))
 	case errors.As(err, &tooMany):

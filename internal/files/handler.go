@@ -1,0 +1,138 @@
+package files
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v5"
+
+	"github.com/bulwark-dev/bulwark/internal/auth"
+	"github.com/bulwark-dev/bulwark/internal/orders"
+	"github.com/bulwark-dev/bulwark/internal/web"
+)
+
+// Handler is the HTTP face of the file service.
+type Handler struct {
+	svc *Service
+}
+
+// NewHandler builds the handler.
+func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
+
+const ownedFileKey = "files.owned"
+
+// ResolveOwned loads the file named by {id} for the caller before the
+// handler runs; another customer's file, a missing one and a malformed id
+// all get the same 404 (docs/01-bola.md).
+func ResolveOwned(svc *Service) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) error {
+			id, err := uuid.Parse(c.Param("id"))
+			if err != nil {
+				return fmt.Errorf("file id %q: %w", c.Param("id"), ErrNotFound)
+			}
+			f, err := svc.GetForOwner(c.Request().Context(), auth.UserID(c), id)
+			if err != nil {
+				return err
+			}
+			c.Set(ownedFileKey, f)
+			return next(c)
+		}
+	}
+}
+
+func ownedFile(c *echo.Context) File {
+	f, ok := c.Get(ownedFileKey).(File)
+	if !ok {
+		panic("files: route is missing the ResolveOwned middleware")
+	}
+	return f
+}
+
+var errNotMultipart = &web.ValidationError{Fields: []web.FieldError{{Field: "file", Message: "send the file as multipart/form-data in a field named file"}}} //nolint:gochecknoglobals // immutable sentinel.
+
+// Upload handles POST /orders/{id}/files (multipart, one part named file).
+// The part is streamed to storage as it arrives; the body is never held in
+// memory or spooled to a temporary file by the framework.
+func (h *Handler) Upload(c *echo.Context) error {
+	order := orders.OwnedOrder(c)
+	mr, err := c.Request().MultipartReader()
+	if err != nil {
+		return fmt.Errorf("multipart: %w", errNotMultipart)
+	}
+	part, err := mr.NextPart()
+	if err != nil || part.FormName() != "file" {
+		return fmt.Errorf("first part: %w", errNotMultipart)
+	}
+	defer func() { _ = part.Close() }()
+	f, err := h.svc.Upload(c.Request().Context(), auth.UserID(c), order.ID, NormalizeFilename(part.FileName()), part)
+	var tooLarge *ErrTooLarge
+	if errors.As(err, &tooLarge) {
+		// The rest of the body is not worth reading: close the connection
+		// instead of draining an attacker's gigabytes.
+		c.Response().Header().Set("Connection", "close")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toFileResponse(f))
+}
+
+// ListForOrder handles GET /orders/{id}/files.
+func (h *Handler) ListForOrder(c *echo.Context) error {
+	files, err := h.svc.ListForOrder(c.Request().Context(), auth.UserID(c), orders.OwnedOrder(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toFileListResponse(files))
+}
+
+// Get handles GET /files/{id}: the metadata.
+func (h *Handler) Get(c *echo.Context) error {
+	return c.JSON(http.StatusOK, toFileResponse(ownedFile(c)))
+}
+
+// DownloadURL handles GET /files/{id}/download-url.
+func (h *Handler) DownloadURL(c *echo.Context) error {
+	link, err := h.svc.Link(c.Request().Context(), ownedFile(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, linkResponse{URL: link.URL, ExpiresAt: link.ExpiresAt})
+}
+
+// Delete handles DELETE /files/{id}.
+func (h *Handler) Delete(c *echo.Context) error {
+	if err := h.svc.Delete(c.Request().Context(), auth.UserID(c), ownedFile(c).ID); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// Download handles the signed download route. The signature is the
+// permission, so there is no session; every failure is the same 403.
+func (h *Handler) Download(c *echo.Context) error {
+	f, rc, err := h.svc.OpenSigned(c.Request().Context(), http.MethodGet, c.QueryParams())
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rc.Close() }()
+	hdr := c.Response().Header()
+	// The stored type, decided from the bytes at upload; never sniffed by
+	// the browser (nosniff), never shown inline (attachment), and sandboxed
+	// in case a browser renders it anyway: an uploaded file can never run
+	// as a page on the API's origin.
+	hdr.Set("Content-Disposition", ContentDisposition(f.Name))
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Content-Security-Policy", "sandbox; default-src 'none'; frame-ancestors 'none'")
+	hdr.Set("Cache-Control", "private, no-store")
+	hdr.Set("Content-Length", strconv.FormatInt(f.Size, 10))
+	c.Response().Header().Set(echo.HeaderContentType, f.ContentType)
+	c.Response().WriteHeader(http.StatusOK)
+	_, err = io.Copy(c.Response(), rc)
+	return err
+}

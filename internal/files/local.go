@@ -1,0 +1,128 @@
+package files
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"time"
+)
+
+// Local stores objects in a directory, opened as an os.Root: every path is
+// resolved inside that directory by the kernel-backed checks of os.Root,
+// so "..", absolute paths and symlinks pointing out cannot escape it, even
+// if a key were ever built wrongly (docs/06-file-access.md).
+type Local struct {
+	root    *os.Root
+	signer  *Signer
+	baseURL string // path of the signed download route
+}
+
+// tmpDir holds uploads in progress; only a complete file is renamed into
+// place, so an interrupted upload never leaves a partial object.
+const tmpDir = "tmp"
+
+// NewLocal opens (creating if needed) dir as the storage root.
+func NewLocal(dir string, signer *Signer, downloadPath string) (*Local, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create storage dir: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open storage root: %w", err)
+	}
+	if err := root.MkdirAll(tmpDir, 0o750); err != nil {
+		_ = root.Close()
+		return nil, fmt.Errorf("create temp dir: %w", err)
+	}
+	return &Local{root: root, signer: signer, baseURL: downloadPath}, nil
+}
+
+// Close releases the root.
+func (l *Local) Close() error { return l.root.Close() }
+
+// Put implements Storage.
+func (l *Local) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+	if !ValidObjectKey(key) {
+		return 0, fmt.Errorf("refusing to store under malformed key %q", key)
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	tmp := path.Join(tmpDir, hex.EncodeToString(b[:]))
+	f, err := l.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return 0, fmt.Errorf("create temp file: %w", err)
+	}
+	n, err := io.Copy(f, contextReader{ctx: ctx, r: r})
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = l.root.MkdirAll(path.Dir(key), 0o750)
+	}
+	if err == nil {
+		err = l.root.Rename(tmp, key)
+	}
+	if err != nil {
+		_ = l.root.Remove(tmp) // nothing partial stays behind
+		return 0, fmt.Errorf("store %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// Open implements Storage.
+func (l *Local) Open(_ context.Context, key string) (io.ReadCloser, error) {
+	if !ValidObjectKey(key) {
+		return nil, ErrObjectNotFound
+	}
+	f, err := l.root.Open(key)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrObjectNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", key, err)
+	}
+	return f, nil
+}
+
+// Delete implements Storage.
+func (l *Local) Delete(_ context.Context, key string) error {
+	if !ValidObjectKey(key) {
+		return fmt.Errorf("refusing to delete malformed key %q", key)
+	}
+	if err := l.root.Remove(key); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	return nil
+}
+
+// DownloadURL implements Storage: a path to the signed download route.
+// The path is relative to the API's origin; building an absolute URL from
+// the request's Host header would let a forged header point links at
+// another site.
+func (l *Local) DownloadURL(_ context.Context, key, _, _ string, ttl time.Duration) (string, error) {
+	q, _ := l.signer.Sign("GET", key, ttl)
+	return l.baseURL + "?" + q.Encode(), nil
+}
+
+// contextReader stops a copy when the request is cancelled (the client
+// went away), so an abandoned upload is cleaned up promptly.
+type contextReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c contextReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

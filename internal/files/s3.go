@@ -1,0 +1,242 @@
+package files
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/url"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+// S3Config locates the bucket of the S3 backend. Any S3-compatible store
+// works (AWS S3, MinIO, Ceph, R2); path-style addressing is chosen
+// automatically for endpoints that are not AWS or Google hosts.
+type S3Config struct {
+	Endpoint  string // host:port, no scheme
+	Bucket    string
+	AccessKey string
+	SecretKey string
+	// Region may be empty: the client then asks the store once per bucket.
+	Region string
+	// UseTLS false sends the secret-signed requests and the objects in
+	// clear text: only for a store on loopback or a private network.
+	UseTLS bool
+}
+
+// String masks the secret key, so printing the config, with %v or %+v or
+// through slog's text handler, never reveals it.
+func (c S3Config) String() string {
+	return fmt.Sprintf("{Endpoint:%s Bucket:%s AccessKey:%s SecretKey:***** Region:%s UseTLS:%t}",
+		c.Endpoint, c.Bucket, c.AccessKey, c.Region, c.UseTLS)
+}
+
+// LogValue masks the secret key for slog's JSON handler too, which would
+// otherwise log the struct field by field.
+func (c S3Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("endpoint", c.Endpoint),
+		slog.String("bucket", c.Bucket),
+		slog.String("access_key", c.AccessKey),
+		slog.String("secret_key", "*****"),
+		slog.String("region", c.Region),
+		slog.Bool("use_tls", c.UseTLS),
+	)
+}
+
+// S3 stores objects in one bucket of an S3-compatible store.
+type S3 struct {
+	client *minio.Client
+	bucket string
+}
+
+// s3PartSize is the size of one multipart upload part, and the memory one
+// upload holds: Put reads the first part itself, then minio-go reads and
+// sends the rest one part at a time (PutObject's ConcurrentStreamParts stays
+// off). So a Put holds 16 MiB, 32 MiB for a moment when a body longer than
+// one part is handed over, and n concurrent uploads n times that: bound
+// upload concurrency in the caller accordingly. S3 allows 10,000 parts, so
+// objects can reach 156 GiB; the request body limit stops uploads long
+// before that.
+const s3PartSize = 16 << 20
+
+// NewS3 connects to the store and checks that the bucket exists. It does
+// not create the bucket: its policy, encryption and lifecycle are the
+// operator's decisions, and a typo in the name must stop the service rather
+// than quietly start a second, unconfigured bucket.
+func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
+	if cfg.Endpoint == "" || cfg.Bucket == "" {
+		return nil, errors.New("S3 storage needs an endpoint and a bucket")
+	}
+	if cfg.AccessKey == "" || cfg.SecretKey == "" {
+		return nil, errors.New("S3 storage needs an access key and a secret key")
+	}
+	client, err := minio.New(cfg.Endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure: cfg.UseTLS,
+		Region: cfg.Region,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("S3 client for %s: %w", cfg.Endpoint, err)
+	}
+	exists, err := client.BucketExists(ctx, cfg.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("check S3 bucket %q at %s: %w", cfg.Bucket, cfg.Endpoint, err)
+	}
+	if !exists {
+		return nil, fmt.Errorf("S3 bucket %q does not exist at %s: create it before starting the service", cfg.Bucket, cfg.Endpoint)
+	}
+	return &S3{client: client, bucket: cfg.Bucket}, nil
+}
+
+// Put implements Storage. The size of a streamed request body is unknown
+// until its end, so Put first reads up to one part. A body that ends within
+// it, most uploads, goes up in one plain PUT of known size: atomic, one
+// request instead of three, and no multipart upload to abort, or to leak if
+// the process dies midway. A longer body goes up in parts, and minio-go
+// completes the multipart upload only after the body reached EOF; until then
+// the object does not exist.
+func (s *S3) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+	if !ValidObjectKey(key) {
+		return 0, fmt.Errorf("refusing to store under malformed key %q", key)
+	}
+	body := &uploadReader{r: contextReader{ctx: ctx, r: r}}
+	first := make([]byte, s3PartSize)
+	n, err := io.ReadFull(body, first)
+	src, size := io.Reader(nil), int64(-1)
+	switch {
+	// Only a clean end of the body: uploadReader wraps every read error, so
+	// an io.ErrUnexpectedEOF from the body itself does not compare equal.
+	case err == io.EOF || err == io.ErrUnexpectedEOF: //nolint:errorlint // io.ReadFull's own sentinels, never wrapped.
+		src, size = bytes.NewReader(first[:n]), int64(n)
+	case err != nil:
+		return 0, fmt.Errorf("store %s: %w", key, err)
+	default:
+		src = io.MultiReader(bytes.NewReader(first), body)
+	}
+	info, err := s.client.PutObject(ctx, s.bucket, key, src, size, minio.PutObjectOptions{
+		PartSize:   s3PartSize,
+		NumThreads: 1,
+		// The store never serves the object with a type taken from the
+		// upload; DownloadURL names the type for each download.
+		ContentType: "application/octet-stream",
+	})
+	if err != nil {
+		// minio-go has already aborted a multipart upload, detached from
+		// ctx, so its parts are gone. The object can still exist if the
+		// store completed it but the answer was lost; keys are never reused
+		// (NewObjectKey), so whatever is under key is this failed upload.
+		s.removeDetached(ctx, key)
+		return 0, fmt.Errorf("store %s: %w", key, err)
+	}
+	return info.Size, nil
+}
+
+// uploadReader passes the body to minio-go with every read error kept an
+// error. minio-go's part reader (v7.4.1, readFull in utils.go) takes a
+// (0, io.ErrUnexpectedEOF), which is what a request body returns when the
+// client hangs up mid-upload, for the end of the stream, and would complete
+// the upload with a truncated object; it also drops an error returned with
+// the last bytes of a part. A wrapped error, repeated on every later read,
+// gets through both.
+type uploadReader struct {
+	r   io.Reader
+	err error
+}
+
+func (u *uploadReader) Read(p []byte) (int, error) {
+	if u.err != nil {
+		return 0, u.err
+	}
+	n, err := u.r.Read(p)
+	if err != nil && err != io.EOF { //nolint:errorlint // io.Reader contract: Read returns io.EOF itself.
+		u.err = uploadError{err}
+		if n > 0 {
+			return n, nil // the error comes on the next call, alone
+		}
+		return 0, u.err
+	}
+	return n, err
+}
+
+// uploadError is a read error of the upload body, still matched by
+// errors.Is against the original.
+type uploadError struct{ err error }
+
+func (e uploadError) Error() string { return "read upload: " + e.err.Error() }
+func (e uploadError) Unwrap() error { return e.err }
+
+// removeDetached deletes key even when ctx is already cancelled, the usual
+// reason a Put failed; its own error is dropped, the Put's is the one to
+// report.
+func (s *S3) removeDetached(ctx context.Context, key string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	_ = s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{})
+}
+
+// Open implements Storage. GetObject is lazy; Stat sends the GET now, so a
+// missing key is reported here, not at the caller's first Read, and the
+// body of that same response is what the caller then reads.
+func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if !ValidObjectKey(key) {
+		return nil, ErrObjectNotFound
+	}
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", key, err)
+	}
+	if _, err := obj.Stat(); err != nil {
+		_ = obj.Close()
+		if isNoSuchKey(err) {
+			return nil, ErrObjectNotFound
+		}
+		return nil, fmt.Errorf("open %s: %w", key, err)
+	}
+	return obj, nil
+}
+
+// Delete implements Storage.
+func (s *S3) Delete(ctx context.Context, key string) error {
+	if !ValidObjectKey(key) {
+		return fmt.Errorf("refusing to delete malformed key %q", key)
+	}
+	// S3 answers 204 for a missing key already; other stores may not.
+	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil && !isNoSuchKey(err) {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	return nil
+}
+
+// DownloadURL implements Storage with a presigned GET. The response-*
+// parameters are part of the signature, so the holder of the link cannot
+// change them: the store serves the object as an attachment, never inline,
+// whatever its bytes are, under the type recorded for it.
+func (s *S3) DownloadURL(ctx context.Context, key, filename, contentType string, ttl time.Duration) (string, error) {
+	if !ValidObjectKey(key) {
+		return "", fmt.Errorf("refusing to sign malformed key %q", key)
+	}
+	if _, _, err := mime.ParseMediaType(contentType); err != nil {
+		contentType = "application/octet-stream"
+	}
+	params := url.Values{}
+	params.Set("response-content-disposition", ContentDisposition(filename))
+	params.Set("response-content-type", contentType)
+	u, err := s.client.PresignedGetObject(ctx, s.bucket, key, ttl, params)
+	if err != nil {
+		return "", fmt.Errorf("presign %s: %w", key, err)
+	}
+	return u.String(), nil
+}
+
+// isNoSuchKey reports whether err is the store's answer for a missing key.
+func isNoSuchKey(err error) bool {
+	var resp minio.ErrorResponse
+	return errors.As(err, &resp) && resp.Code == minio.NoSuchKey
+}

@@ -1,0 +1,119 @@
+package files
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bulwark-dev/bulwark/internal/db"
+	"github.com/bulwark-dev/bulwark/internal/postgres"
+)
+
+// Store is the only code of this package that touches SQL.
+type Store struct {
+	pool *pgxpool.Pool
+	q    *db.Queries
+}
+
+// NewStore wraps the pool.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool, q: db.New(pool)} }
+
+func fromRow(r db.File) File {
+	return File{
+		ID: r.ID, OrderID: r.OrderID, OwnerID: r.OwnerID, ObjectKey: r.ObjectKey, Name: r.OriginalName,
+		ContentType: r.ContentType, Size: r.SizeBytes, SHA256: r.Sha256, CreatedAt: r.CreatedAt,
+	}
+}
+
+func (s *Store) count(ctx context.Context, owner, orderID uuid.UUID) (int64, error) {
+	n, err := s.q.CountFilesForOwnerOrder(ctx, db.CountFilesForOwnerOrderParams{OwnerID: owner, OrderID: orderID})
+	if err != nil {
+		return 0, fmt.Errorf("count files of %s: %w", orderID, err)
+	}
+	return n, nil
+}
+
+// create records a stored object. The order's row is locked first, so the
+// per-order cap is checked and the row inserted as one step even when
+// uploads to the same order race.
+func (s *Store) create(ctx context.Context, f File, maxPerOrder int) (File, error) {
+	var out File
+	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		if _, err := q.LockOrderForOwner(ctx, db.LockOrderForOwnerParams{ID: f.OrderID, OwnerID: f.OwnerID}); errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("order %s gone: %w", f.OrderID, errOrderNotFound)
+		} else if err != nil {
+			return fmt.Errorf("lock order %s: %w", f.OrderID, err)
+		}
+		n, err := q.CountFilesForOwnerOrder(ctx, db.CountFilesForOwnerOrderParams{OwnerID: f.OwnerID, OrderID: f.OrderID})
+		if err != nil {
+			return fmt.Errorf("count files: %w", err)
+		}
+		if n >= int64(maxPerOrder) {
+			return ErrOrderFull
+		}
+		row, err := q.CreateFileForOwner(ctx, db.CreateFileForOwnerParams{
+			ID: f.ID, OrderID: f.OrderID, OwnerID: f.OwnerID, ObjectKey: f.ObjectKey, OriginalName: f.Name,
+			ContentType: f.ContentType, SizeBytes: f.Size, Sha256: f.SHA256,
+		})
+		if err != nil {
+			return fmt.Errorf("insert file: %w", err)
+		}
+		out = fromRow(row)
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) listForOrder(ctx context.Context, owner, orderID uuid.UUID) ([]File, error) {
+	rows, err := s.q.ListFilesForOwnerOrder(ctx, db.ListFilesForOwnerOrderParams{OwnerID: owner, OrderID: orderID})
+	if err != nil {
+		return nil, fmt.Errorf("list files of %s: %w", orderID, err)
+	}
+	out := make([]File, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, fromRow(r))
+	}
+	return out, nil
+}
+
+func (s *Store) getForOwner(ctx context.Context, owner, id uuid.UUID) (File, error) {
+	row, err := s.q.GetFileForOwner(ctx, db.GetFileForOwnerParams{ID: id, OwnerID: owner})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return File{}, fmt.Errorf("file %s for %s: %w", id, owner, ErrNotFound)
+	}
+	if err != nil {
+		return File{}, fmt.Errorf("load file %s: %w", id, err)
+	}
+	return fromRow(row), nil
+}
+
+func (s *Store) bySignedKey(ctx context.Context, key string) (File, error) {
+	row, err := s.q.GetFileBySignedKey(ctx, key)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return File{}, fmt.Errorf("no file under %s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return File{}, fmt.Errorf("load file by key: %w", err)
+	}
+	return fromRow(row), nil
+}
+
+// delete removes the row, calls removeObject with its key, and commits only
+// if that succeeded.
+func (s *Store) delete(ctx context.Context, owner, id uuid.UUID, removeObject func(key string) error) error {
+	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		key, err := s.q.WithTx(tx).DeleteFileForOwner(ctx, db.DeleteFileForOwnerParams{ID: id, OwnerID: owner})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("file %s for %s: %w", id, owner, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("delete file %s: %w", id, err)
+		}
+		return removeObject(key)
+	})
+}
