@@ -44,6 +44,10 @@ COPY . .
 # storing it in an image layer.
 RUN --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/api ./cmd/api
+# The final image has no shell to create directories: make the uploads
+# directory here, so it can be copied in owned by the service user (a named
+# volume mounted on it inherits that ownership).
+RUN mkdir -p /out/data/files
 
 # ---------------------------------------------------------------------------
 # Run stage
@@ -57,6 +61,7 @@ FROM gcr.io/distroless/static-debian12:nonroot
 # The binary is owned by root and not writable by the user that runs it, so a
 # compromised process cannot replace its own executable.
 COPY --from=build /out/api /api
+COPY --from=build --chown=65532:65532 /out/data /data
 
 # Run as distroless's nonroot user (uid/gid 65532). Written numerically rather
 # than as nonroot:nonroot so that Kubernetes' runAsNonRoot can verify the user
@@ -75,7 +80,8 @@ EXPOSE 8080
 # unreachable from outside it; the container's network namespace is the
 # boundary here, and the port is exposed only where it is published.
 ENV APP_ENV=production \
-    HTTP_ADDR=0.0.0.0:8080
+    HTTP_ADDR=0.0.0.0:8080 \
+    FILE_STORAGE_DIR=/data/files
 
 # No HEALTHCHECK: distroless has no shell or curl to run one with, and the
 # binary has no health-probe subcommand. Probe over HTTP from outside instead:
