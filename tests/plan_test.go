@@ -25,7 +25,8 @@ import (
 // page costs the same on page 1 and page 1,000 and with 40 or 40 million
 // orders; a Sort or a sequential scan means the cost grows with the table,
 // and a list endpoint anyone can call becomes a way to load the database
-// (docs/05-sql-injection.md; the keyset design is in orders.sql).
+// (docs/05-sql-injection.md; the keyset design is in orders.sql). The one
+// tolerated Sort is bounded by construction: see planProblem.
 //
 // The queries are read from the .sql file, so the test checks the SQL the
 // service runs, and planned both ways pgx may run a prepared statement:

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,7 @@ import (
 type server struct {
 	URL         string
 	DatabaseURL string
+	StorageDir  string // FILE_STORAGE_DIR: where the server keeps uploaded objects
 	Target      *attack.Target
 	logs        *logBuffer
 }
@@ -43,7 +45,8 @@ func startServer(t *testing.T, env map[string]string) *server {
 		"JWT_SIGNING_KEYS":     "test:" + base64.RawURLEncoding.EncodeToString(key),
 		"CORS_ALLOWED_ORIGINS": attack.LegitimateOrigin,
 		"SHUTDOWN_TIMEOUT":     "10s",
-		"FILE_STORAGE_DIR":     t.TempDir(),
+		// Two levels down, so the canaries planted around it stay inside the test's own temp dir.
+		"FILE_STORAGE_DIR": filepath.Join(t.TempDir(), "srv", "files"),
 	}
 	for k, v := range env {
 		settings[k] = v
@@ -51,7 +54,8 @@ func startServer(t *testing.T, env map[string]string) *server {
 	base, logs, _ := bootServer(context.Background(), t, settings)
 	target := attack.DemoTarget(base)
 	target.SigningKeyID, target.SigningKey = "test", key
-	return &server{URL: base, DatabaseURL: settings["DATABASE_URL"], Target: target, logs: logs}
+	target.Canary = plantCanary(t, settings["FILE_STORAGE_DIR"])
+	return &server{URL: base, DatabaseURL: settings["DATABASE_URL"], StorageDir: settings["FILE_STORAGE_DIR"], Target: target, logs: logs}
 }
 
 func waitReady(t *testing.T, base string) {

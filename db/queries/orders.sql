@@ -99,6 +99,9 @@ INSERT INTO orders (id, owner_id, status, total_cents, currency, shipping_addres
 VALUES ($1, $2, 'pending', $3, $4, $5, $6)
 RETURNING id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at;
 
+-- The one customer-reachable write without an owner: it runs only inside
+-- the transaction that has just created the order for its owner
+-- (orders.Store.create), for that order's id.
 -- name: CreateOrderItems :copyfrom
 INSERT INTO order_items (order_id, line, product_id, name, quantity, unit_price_cents)
 VALUES ($1, $2, $3, $4, $5, $6);
@@ -206,8 +209,9 @@ FROM order_items
 WHERE order_id = ANY(sqlc.arg(order_ids)::uuid[])
 ORDER BY order_id, line;
 
--- The expected current status is part of the WHERE clause: a transition is
--- applied only from the state the admin saw (optimistic concurrency).
+-- The expected current status (read at the start of the same request) is
+-- part of the WHERE clause: if another request moved the order meanwhile,
+-- nothing is updated and the caller gets a conflict (optimistic concurrency).
 -- name: AdminUpdateOrder :one
 UPDATE orders
 SET status = sqlc.arg(new_status), internal_note = sqlc.arg(internal_note), updated_at = now()

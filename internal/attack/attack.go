@@ -63,6 +63,7 @@ type Target struct {
 	// tokens need it, modelling a key shared with another service.
 	SigningKeyID string
 	SigningKey   []byte
+	Canary       string // text planted outside the storage root; it must never appear in a response
 }
 
 // DemoTarget returns a target for a server seeded by `api seed`.
@@ -73,6 +74,7 @@ func DemoTarget(baseURL string) *Target {
 		Alice:   Account{Email: "alice@example.com", Password: "alice-demo-password"},
 		Bob:     Account{Email: "bob@example.com", Password: "bob-demo-password"},
 		Admin:   Account{Email: "admin@example.com", Password: "admin-demo-password"},
+		Canary:  "root:x:0:",
 	}
 }
 
@@ -90,6 +92,7 @@ func Catalogue() []Attack {
 	all = append(all, corsAttacks()...)
 	all = append(all, misconfigurationAttacks()...)
 	all = append(all, sqliAttacks()...)
+	all = append(all, fileAttacks()...)
 	return all
 }
 

@@ -42,6 +42,9 @@ func (r iteratorForCreateOrderItems) Err() error {
 	return nil
 }
 
+// The one customer-reachable write without an owner: it runs only inside
+// the transaction that has just created the order for its owner
+// (orders.Store.create), for that order's id.
 func (q *Queries) CreateOrderItems(ctx context.Context, arg []CreateOrderItemsParams) (int64, error) {
 	return q.db.CopyFrom(ctx, []string{"order_items"}, []string{"order_id", "line", "product_id", "name", "quantity", "unit_price_cents"}, &iteratorForCreateOrderItems{rows: arg})
 }

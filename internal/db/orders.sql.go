@@ -643,8 +643,9 @@ type AdminUpdateOrderParams struct {
 	ExpectedStatus string
 }
 
-// The expected current status is part of the WHERE clause: a transition is
-// applied only from the state the admin saw (optimistic concurrency).
+// The expected current status (read at the start of the same request) is
+// part of the WHERE clause: if another request moved the order meanwhile,
+// nothing is updated and the caller gets a conflict (optimistic concurrency).
 func (q *Queries) AdminUpdateOrder(ctx context.Context, arg AdminUpdateOrderParams) (uuid.UUID, error) {
 	row := q.db.QueryRow(ctx, adminUpdateOrder,
 		arg.NewStatus,

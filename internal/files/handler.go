@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v5"
@@ -24,6 +25,12 @@ type Handler struct {
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
 const ownedFileKey = "files.owned"
+
+// transferTime is the deadline for moving n bytes: 30 seconds plus one
+// second per MiB.
+func transferTime(n int64) time.Duration {
+	return 30*time.Second + time.Duration(n>>20)*time.Second
+}
 
 // ResolveOwned loads the file named by {id} for the caller before the
 // handler runs; another customer's file, a missing one and a malformed id
@@ -60,6 +67,10 @@ var errNotMultipart = &web.ValidationError{Fields: []web.FieldError{{Field: "fil
 // memory or spooled to a temporary file by the framework.
 func (h *Handler) Upload(c *echo.Context) error {
 	order := orders.OwnedOrder(c)
+	// The server's read timeout is sized for ordinary requests; an upload
+	// gets time in proportion to the cap (at least 1 MiB/s), still bounded,
+	// so a trickled upload cannot hold the connection forever.
+	_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(transferTime(h.svc.limits.MaxBytes)))
 	mr, err := c.Request().MultipartReader()
 	if err != nil {
 		return fmt.Errorf("multipart: %w", errNotMultipart)
@@ -131,6 +142,7 @@ func (h *Handler) Download(c *echo.Context) error {
 	hdr.Set("Content-Security-Policy", "sandbox; default-src 'none'; frame-ancestors 'none'")
 	hdr.Set("Cache-Control", "private, no-store")
 	hdr.Set("Content-Length", strconv.FormatInt(f.Size, 10))
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(transferTime(f.Size)))
 	c.Response().Header().Set(echo.HeaderContentType, f.ContentType)
 	c.Response().WriteHeader(http.StatusOK)
 	_, err = io.Copy(c.Response(), rc)

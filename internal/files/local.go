@@ -40,7 +40,24 @@ func NewLocal(dir string, signer *Signer, downloadPath string) (*Local, error) {
 		_ = root.Close()
 		return nil, fmt.Errorf("create temp dir: %w", err)
 	}
-	return &Local{root: root, signer: signer, baseURL: downloadPath}, nil
+	l := &Local{root: root, signer: signer, baseURL: downloadPath}
+	l.sweepTemp(time.Hour)
+	return l, nil
+}
+
+// sweepTemp removes temp files older than age: uploads of a process that
+// was killed mid-write. Younger ones may belong to another process still
+// writing.
+func (l *Local) sweepTemp(age time.Duration) {
+	entries, err := fs.ReadDir(l.root.FS(), tmpDir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > age {
+			_ = l.root.Remove(path.Join(tmpDir, e.Name()))
+		}
+	}
 }
 
 // Close releases the root.
@@ -75,7 +92,21 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 		_ = l.root.Remove(tmp) // nothing partial stays behind
 		return 0, fmt.Errorf("store %s: %w", key, err)
 	}
+	// The rename is durable only once the directory entry is: without this
+	// a power cut could lose an object whose row is already committed.
+	if err := l.syncDir(path.Dir(key)); err != nil {
+		return 0, fmt.Errorf("sync %s: %w", path.Dir(key), err)
+	}
 	return n, nil
+}
+
+func (l *Local) syncDir(dir string) error {
+	d, err := l.root.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = d.Close() }()
+	return d.Sync()
 }
 
 // Open implements Storage.

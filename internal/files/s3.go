@@ -17,7 +17,7 @@ import (
 
 // S3Config locates the bucket of the S3 backend. Any S3-compatible store
 // works (AWS S3, MinIO, Ceph, R2); path-style addressing is chosen
-// automatically for endpoints that are not AWS or Google hosts.
+// automatically for endpoints that are not AWS, Google or Aliyun hosts.
 type S3Config struct {
 	Endpoint  string // host:port, no scheme
 	Bucket    string
@@ -111,22 +111,31 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	n, err := io.ReadFull(body, first)
 	src, size := io.Reader(nil), int64(-1)
 	switch {
-	// Only a clean end of the body: uploadReader wraps every read error, so
-	// an io.ErrUnexpectedEOF from the body itself does not compare equal.
-	case err == io.EOF || err == io.ErrUnexpectedEOF: //nolint:errorlint // io.ReadFull's own sentinels, never wrapped.
+	// == on purpose: these are io.ReadFull's own "body ended" answers. A
+	// body that failed with io.ErrUnexpectedEOF comes wrapped (uploadReader)
+	// and must not match here, as errors.Is would make it.
+	case err == io.EOF || err == io.ErrUnexpectedEOF: //nolint:errorlint // see above
 		src, size = bytes.NewReader(first[:n]), int64(n)
 	case err != nil:
 		return 0, fmt.Errorf("store %s: %w", key, err)
 	default:
 		src = io.MultiReader(bytes.NewReader(first), body)
 	}
-	info, err := s.client.PutObject(ctx, s.bucket, key, src, size, minio.PutObjectOptions{
+	opts := minio.PutObjectOptions{
 		PartSize:   s3PartSize,
-		NumThreads: 1,
+		NumThreads: 1, // one part in flight: see s3PartSize
 		// The store never serves the object with a type taken from the
 		// upload; DownloadURL names the type for each download.
 		ContentType: "application/octet-stream",
-	})
+	}
+	if size == 0 {
+		// Over plain HTTP minio-go signs the body chunk by chunk, and sends
+		// an empty one chunked, without the Content-Length that S3 requires
+		// on a PUT (gofakes3 answers 411 MissingContentLength). A signed
+		// Content-MD5 of the empty body protects it instead.
+		opts.DisableContentSha256, opts.SendContentMd5 = true, true
+	}
+	info, err := s.client.PutObject(ctx, s.bucket, key, src, size, opts)
 	if err != nil {
 		// minio-go has already aborted a multipart upload, detached from
 		// ctx, so its parts are gone. The object can still exist if the
@@ -155,7 +164,7 @@ func (u *uploadReader) Read(p []byte) (int, error) {
 		return 0, u.err
 	}
 	n, err := u.r.Read(p)
-	if err != nil && err != io.EOF { //nolint:errorlint // io.Reader contract: Read returns io.EOF itself.
+	if err != nil && err != io.EOF {
 		u.err = uploadError{err}
 		if n > 0 {
 			return n, nil // the error comes on the next call, alone

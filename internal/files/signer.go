@@ -68,7 +68,9 @@ func (s *Signer) Verify(method string, q url.Values) (string, error) {
 	if !ok || key == "" || exp == "" || len(sig) > 128 {
 		return "", ErrBadSignature
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	// Strict: one spelling per signature (the unused low bits of the last
+	// character must be zero), so a link has exactly one valid form.
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err != nil {
 		return "", ErrBadSignature
 	}

@@ -20,13 +20,14 @@ type createOrderRequest struct {
 // it comes from the catalogue, inside the order's transaction.
 type itemRequest struct {
 	ProductID string `json:"product_id" validate:"required,uuid"`
-	Quantity  int    `json:"quantity" validate:"required,min=1,max=1000"`
+	Quantity  int    `json:"quantity" validate:"min=1,max=1000"`
 }
 
 // addressRequest is validated field by field with an allowlist of
 // characters: letters and digits of any script, spaces and the punctuation
-// real addresses use. Markup, quotes, control and invisible characters are
-// refused where they are entered, before any screen can show them.
+// real addresses use (. , ' - / # & parentheses). Angle brackets, double
+// quotes, backticks, braces, control and invisible characters are refused
+// where they are entered, before any screen can show them.
 type addressRequest struct {
 	Name       string `json:"name" validate:"required,max=100,addresstext"`
 	Line1      string `json:"line1" validate:"required,max=200,addresstext"`

@@ -122,7 +122,15 @@ func price(items []NewItem, catalogue map[uuid.UUID]Product) ([]Item, int64, str
 		currency string
 		bad      []web.FieldError
 	)
+	seen := make(map[uuid.UUID]bool, len(items))
 	for i, it := range items {
+		// Compared as parsed UUIDs: the DTO's unique check compares the
+		// strings, which upper and lower case would slip past.
+		if seen[it.ProductID] {
+			bad = append(bad, web.FieldError{Field: fmt.Sprintf("items[%d].product_id", i), Message: "lists a product already in the order"})
+			continue
+		}
+		seen[it.ProductID] = true
 		p, ok := catalogue[it.ProductID]
 		if !ok {
 			bad = append(bad, web.FieldError{Field: fmt.Sprintf("items[%d].product_id", i), Message: "is not a product in the catalogue"})
@@ -170,12 +178,6 @@ func (s *Service) page(orders []Order, p ListParams, scope string) Page {
 	last := orders[len(orders)-1]
 	next := s.cursors.Encode(scope, p.Sort, p.Status, Key{CreatedAt: last.CreatedAt, Total: last.TotalCents, ID: last.ID})
 	return Page{Orders: orders, NextCursor: &next}
-}
-
-// PageOf builds a page from orders fetched with one look-ahead row; the
-// admin list shares the same cursor rules.
-func (s *Service) PageOf(orders []Order, p ListParams, scope string) Page {
-	return s.page(orders, p, scope)
 }
 
 // UpdateForOwner changes the address and/or note of a pending order.

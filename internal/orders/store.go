@@ -176,7 +176,7 @@ func (s *Store) withItems(ctx context.Context, q *db.Queries, owner uuid.UUID, r
 	return orders, nil
 }
 
-// attachItems puts each line on its order; the admin store shares it.
+// attachItems puts each line on its order.
 func attachItems(orders []Order, items []db.OrderItem) {
 	index := make(map[uuid.UUID]int, len(orders))
 	for i, o := range orders {

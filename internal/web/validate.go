@@ -44,8 +44,8 @@ func NewValidator() *Validator {
 	})
 	// addresstext: an allowlist, not a denylist. Letters and digits of any
 	// script, combining marks, spaces and . , ' - / # & ( ) cover real
-	// addresses; <, >, quotes, backticks, braces and the rest never reach a
-	// staff screen from an address field.
+	// addresses; <, >, double quotes, backticks, braces and the rest never
+	// reach a staff screen from an address field.
 	_ = v.RegisterValidation("addresstext", func(fl validator.FieldLevel) bool {
 		return addressText.MatchString(fl.Field().String())
 	})
@@ -136,7 +136,7 @@ func message(fe validator.FieldError) string {
 	case "uuid", "uuid4":
 		return "must be a UUID"
 	case "countrycode":
-		return "must be an ISO 3166 alpha-2 country code such as DE"
+		return "must be two capital letters, an ISO 3166 alpha-2 code such as DE"
 	case "unique":
 		return "must not list the same product twice"
 	case "safetext", "addresstext", "notetext", "postalcode", "printascii", "alphanum", "alphanumunicode", "excludesall":
