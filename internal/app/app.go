@@ -34,8 +34,9 @@ type Parts struct {
 	Limits       Limits
 }
 
-// SecureParts returns the parts of the default build.
-func SecureParts(cfg config.Config, logger *slog.Logger) Parts {
+// SecureParts returns the parts of the default build, around the limiter
+// chosen by configuration (NewLimiter).
+func SecureParts(cfg config.Config, logger *slog.Logger, limiter web.Limiter) Parts {
 	ip, scheme := web.ClientIP(cfg.TrustedProxies)
 	return Parts{
 		ResolveOrder: orders.ResolveOwned,
@@ -44,7 +45,7 @@ func SecureParts(cfg config.Config, logger *slog.Logger) Parts {
 		CORS:         web.CORS(cfg.CORSAllowedOrigins),
 		IPExtractor:  ip,
 		Scheme:       scheme,
-		Limiter:      web.NewMemoryLimiter(),
+		Limiter:      limiter,
 		Limits:       DefaultLimits(),
 	}
 }
@@ -87,7 +88,7 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 		health: &healthHandler{pool: deps.Pool},
 		auth: auth.NewHandler(
 			auth.NewService(authStore, deps.Hasher, tokens, deps.Config.RefreshTokenTTL),
-			parts.Limiter, parts.Limits.LoginPerAccount),
+			parts.Limiter, parts.Limits.LoginPerAccount, parts.Limits.LoginBackoff),
 		orders: orders.NewHandler(orderService),
 		files:  files.NewHandler(fileService),
 		admin:  admin.NewHandler(admin.NewService(admin.NewStore(deps.Pool), cursors), cursors),
@@ -126,4 +127,19 @@ func OpenStorage(ctx context.Context, cfg config.Config) (files.Storage, func(),
 		return nil, nil, err
 	}
 	return local, func() { _ = local.Close() }, nil
+}
+
+// NewLimiter returns the rate limiter RATE_LIMIT_STORE asks for: the
+// in-memory one for a single instance, or Redis shared by the fleet, with
+// the in-memory one as its fallback (docs/04-rate-limiting.md).
+func NewLimiter(cfg config.Config, logger *slog.Logger) (web.Limiter, func(), error) {
+	if cfg.RateLimitStore != "redis" {
+		return web.NewMemoryLimiter(), func() {}, nil
+	}
+	client, err := web.NewRedisClient(cfg.RedisURL.Reveal())
+	if err != nil {
+		return nil, nil, err
+	}
+	shared := web.NewRedisLimiter(client)
+	return web.NewResilientLimiter(shared, web.NewMemoryLimiter(), logger), func() { _ = client.Close() }, nil
 }

@@ -21,14 +21,23 @@ type Limits struct {
 	// LoginPerAccount counts failed logins per target account, so a brute
 	// force spread over many addresses still stops.
 	LoginPerAccount web.Policy
+	// LoginBackoff slows failed logins per account and client address
+	// exponentially: the guesser waits longer and longer, while the owner,
+	// from another address, is not slowed by someone else's failures.
+	LoginBackoff web.BackoffPolicy
 }
 
 // DefaultLimits are the production limits.
 func DefaultLimits() Limits {
 	return Limits{
-		PerIP:           web.Policy{Name: "ip", Burst: 200, Period: 20 * time.Second},
-		PerUser:         web.Policy{Name: "user", Burst: 120, Period: 20 * time.Second},
-		AuthPerIP:       web.Policy{Name: "auth-ip", Burst: 10, Period: time.Minute},
-		LoginPerAccount: web.Policy{Name: "login-account", Burst: 5, Period: 15 * time.Minute},
+		PerIP:   web.Policy{Name: "ip", Burst: 200, Period: 20 * time.Second},
+		PerUser: web.Policy{Name: "user", Burst: 120, Period: 20 * time.Second},
+		// Authentication fails closed when the shared limiter is down: an
+		// outage must not become a window for unlimited guessing.
+		AuthPerIP:       web.Policy{Name: "auth-ip", Burst: 10, Period: time.Minute, FailClosed: true},
+		LoginPerAccount: web.Policy{Name: "login-account", Burst: 5, Period: 15 * time.Minute, FailClosed: true},
+		LoginBackoff: web.BackoffPolicy{
+			Name: "login-backoff", Free: 3, Base: time.Second, Max: 5 * time.Minute, Forget: time.Hour, FailClosed: true,
+		},
 	}
 }

@@ -160,8 +160,13 @@ func runServer(ctx context.Context, cfg config.Config, databaseURL string, logge
 		}
 		onListen = func(addr string) { printDemoHelp(stdout, addr, accounts) }
 	}
+	limiter, closeLimiter, err := NewLimiter(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
 	deps := Deps{Config: cfg, Logger: logger, Pool: pool, Hasher: hasher, Storage: storage}
-	handler, err := New(deps, SecureParts(cfg, logger))
+	handler, err := New(deps, SecureParts(cfg, logger, limiter))
 	if err != nil {
 		return err
 	}

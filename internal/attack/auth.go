@@ -191,17 +191,19 @@ func encode(h, claims map[string]any, newHash func() hash.Hash, key string) stri
 
 // userEnumeration compares the login answers for an unknown email and for a
 // known email with a wrong password: status, body (less the request id and
-// instance) and median time. Five of each stay inside the login limits. The
-// stated bound: medians within a factor of 1.5 of each other. Without the
-// dummy hash the unknown email answers in ~1 ms against ~50 ms, a factor of
-// 20 or more.
+// instance) and median time. Three of each stay inside the free attempts of
+// the login limits, and both accounts see the same number of failures, so
+// the limits treat them alike. The stated bound: medians within a factor of
+// 1.5 of each other. Without the dummy hash the unknown email answers in
+// ~1 ms against ~50 ms, a factor of 20 or more.
 func userEnumeration(ctx context.Context, t *Target) (Result, error) {
-	const rounds = 5
+	const rounds = 3
+	nobody := fmt.Sprintf("nobody-%d@example.com", time.Now().UnixNano())
 	var unknown, known []time.Duration
 	var bodyUnknown, bodyKnown string
 	var statusUnknown, statusKnown int
-	for i := range rounds {
-		x, err := t.send(ctx, loginRequest(fmt.Sprintf("nobody-%d-%d@example.com", time.Now().UnixNano(), i), "wrong-password-123"))
+	for range rounds {
+		x, err := t.send(ctx, loginRequest(nobody, "wrong-password-123"))
 		if err != nil {
 			return Result{}, err
 		}

@@ -15,11 +15,13 @@ type Handler struct {
 	// loginPerAccount limits failed logins per target account, so spreading
 	// a brute force over many IPs does not help (docs/04-rate-limiting.md).
 	loginPerAccount web.Policy
+	// loginBackoff slows failures per account and address exponentially.
+	loginBackoff web.BackoffPolicy
 }
 
 // NewHandler builds the handler.
-func NewHandler(svc *Service, limiter web.Limiter, loginPerAccount web.Policy) *Handler {
-	return &Handler{svc: svc, limiter: limiter, loginPerAccount: loginPerAccount}
+func NewHandler(svc *Service, limiter web.Limiter, loginPerAccount web.Policy, loginBackoff web.BackoffPolicy) *Handler {
+	return &Handler{svc: svc, limiter: limiter, loginPerAccount: loginPerAccount, loginBackoff: loginBackoff}
 }
 
 // Register handles POST /auth/register.
@@ -48,6 +50,13 @@ func (h *Handler) Login(c *echo.Context) error {
 	// guesser's failures do block the account for a while:
 	// docs/04-rate-limiting.md explains that trade-off.
 	account := "account:" + NormalizeEmail(req.Email)
+	// First the exponential backoff of this account from this address,
+	// recorded atomically with the check; then the account's overall
+	// allowance, which no spread of addresses gets around.
+	guesser := account + "|" + web.IPKey(c.RealIP())
+	if err := web.CheckBackoff(c, h.limiter, h.loginBackoff, guesser); err != nil {
+		return err
+	}
 	if err := web.Check(c, h.limiter, h.loginPerAccount, account, 1); err != nil {
 		return err
 	}
@@ -55,7 +64,11 @@ func (h *Handler) Login(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.limiter.Allow(c.Request().Context(), account, h.loginPerAccount, -1); err != nil {
+	ctx := c.Request().Context()
+	if _, err := h.limiter.Allow(ctx, account, h.loginPerAccount, -1); err != nil {
+		return err
+	}
+	if err := h.limiter.Reset(ctx, guesser, h.loginBackoff); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toTokenResponse(s))

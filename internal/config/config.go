@@ -74,6 +74,11 @@ type Config struct {
 	UploadMaxBytes   int64
 	MaxFilesPerOrder int
 
+	// RateLimitStore is "memory" (one instance) or "redis" (a fleet sharing
+	// REDIS_URL).
+	RateLimitStore string
+	RedisURL       Secret
+
 	// SeedDemoData makes `serve` load the demo accounts at start (make demo).
 	SeedDemoData bool
 	// DevDataDir holds the throwaway development database cluster.
@@ -132,6 +137,8 @@ func Load(getenv func(string) string) (Config, error) {
 		ShutdownTimeout:    p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		LogLevel:           p.str("LOG_LEVEL", "info"),
 		SeedDemoData:       p.boolean("SEED_DEMO_DATA", false),
+		RateLimitStore:     p.str("RATE_LIMIT_STORE", "memory"),
+		RedisURL:           Secret(p.str("REDIS_URL", "")),
 		FileStorage:        p.str("FILE_STORAGE", "local"),
 		FileStorageDir:     p.str("FILE_STORAGE_DIR", ".data/files"),
 		S3: S3Config{
@@ -196,6 +203,15 @@ func (c Config) validate() error {
 		return errors.New("UPLOAD_MAX_BYTES must be between 1024 and 1073741824")
 	case c.MaxFilesPerOrder < 1 || c.MaxFilesPerOrder > 100:
 		return errors.New("MAX_FILES_PER_ORDER must be between 1 and 100")
+	}
+	switch c.RateLimitStore {
+	case "memory":
+	case "redis":
+		if c.RedisURL == "" {
+			return errors.New("RATE_LIMIT_STORE=redis needs REDIS_URL (redis://host:6379/0)")
+		}
+	default:
+		return errors.New(`RATE_LIMIT_STORE must be "memory" or "redis"`)
 	}
 	switch c.FileStorage {
 	case "local":
@@ -264,8 +280,8 @@ func (c Config) String() string {
 	for _, k := range c.SigningKeys {
 		kids = append(kids, k.ID)
 	}
-	return fmt.Sprintf("env=%s http_addr=%s database_url=%s cors_allowed_origins=%v trusted_proxies=%v signing_key_ids=%v access_token_ttl=%s refresh_token_ttl=%s",
-		c.Env, c.HTTPAddr, maskURL(c.DatabaseURL.Reveal()), c.CORSAllowedOrigins, c.TrustedProxies, kids, c.AccessTokenTTL, c.RefreshTokenTTL)
+	return fmt.Sprintf("env=%s http_addr=%s database_url=%s cors_allowed_origins=%v trusted_proxies=%v signing_key_ids=%v access_token_ttl=%s refresh_token_ttl=%s rate_limit_store=%s file_storage=%s",
+		c.Env, c.HTTPAddr, maskURL(c.DatabaseURL.Reveal()), c.CORSAllowedOrigins, c.TrustedProxies, kids, c.AccessTokenTTL, c.RefreshTokenTTL, c.RateLimitStore, c.FileStorage)
 }
 
 // maskURL keeps only what identifies the database (scheme, host, path) and

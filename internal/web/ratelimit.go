@@ -16,6 +16,9 @@ type Policy struct {
 	Name   string
 	Burst  int
 	Period time.Duration
+	// FailClosed refuses requests (503) when the shared limiter is down,
+	// instead of falling back to per-instance limits (ResilientLimiter).
+	FailClosed bool
 }
 
 // interval is the time one request's worth of allowance takes to refill.
@@ -38,6 +41,7 @@ type Decision struct {
 // (docs/04-rate-limiting.md), behind this same interface.
 type Limiter interface {
 	Allow(ctx context.Context, key string, p Policy, cost int) (Decision, error)
+	Backoff
 }
 
 // MemoryLimiter is a GCRA (generic cell rate algorithm) limiter in process
@@ -48,12 +52,13 @@ type MemoryLimiter struct {
 	now       func() time.Time
 	mu        sync.Mutex
 	tat       map[string]time.Time
+	backoff   map[string]backoffState
 	nextSweep time.Time
 }
 
 // NewMemoryLimiter returns an empty limiter.
 func NewMemoryLimiter() *MemoryLimiter {
-	return &MemoryLimiter{now: time.Now, tat: make(map[string]time.Time)}
+	return &MemoryLimiter{now: time.Now, tat: make(map[string]time.Time), backoff: make(map[string]backoffState)}
 }
 
 // Allow implements Limiter.
@@ -116,6 +121,11 @@ func (m *MemoryLimiter) sweep(now time.Time) {
 	for k, t := range m.tat {
 		if t.Before(now) {
 			delete(m.tat, k)
+		}
+	}
+	for k, s := range m.backoff {
+		if now.After(s.forget) {
+			delete(m.backoff, k)
 		}
 	}
 	m.nextSweep = now.Add(time.Minute)

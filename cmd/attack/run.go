@@ -1,0 +1,379 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/attack"
+	"github.com/bulwark-dev/bulwark/internal/config"
+)
+
+// Exit statuses, as documented in the package comment.
+const (
+	exitOK        = 0
+	exitExploited = 1
+	exitFailed    = 2 // bad usage, or an attack could not run: nothing was proven
+)
+
+// verdictError is the verdict column of an attack whose Run returned an
+// error. It is not one of attack's verdicts on purpose: an attack that could
+// not run proved nothing, so it must never be counted as BLOCKED.
+const verdictError = "ERROR"
+
+// rateLimitIssue is the issue whose attacks spend the server's login limits.
+const rateLimitIssue = "ratelimit"
+
+// signingKeyEnv may hold the -signing-key value instead of the command
+// line, where a real key would be visible to every user of the machine (ps)
+// and kept in shell history.
+const signingKeyEnv = "ATTACK_SIGNING_KEY"
+
+// statusError is an error that decides the process exit status.
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e *statusError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &statusError{status: exitFailed, msg: fmt.Sprintf(format, args...)}
+}
+
+// exitStatus maps run's error to the exit status. An error that does not
+// say otherwise is a run that did not complete.
+func exitStatus(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.status
+	}
+	return exitFailed
+}
+
+// options are the validated flags.
+type options struct {
+	target       *url.URL
+	issue        string
+	attackID     string
+	list         bool
+	json         bool
+	timeout      time.Duration
+	signingKeyID string
+	signingKey   []byte
+	allowRemote  bool
+}
+
+// run is the whole command; main only wires it to the process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	opts, err := parseArgs(args, getenv, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // -h printed the usage; asking for help is not a failure
+	}
+	if err != nil {
+		return err
+	}
+	attacks, err := selectAttacks(opts.issue, opts.attackID)
+	if err != nil {
+		return err
+	}
+	if opts.list {
+		return writeList(stdout, attacks, opts.json)
+	}
+	if !opts.allowRemote && !isLoopback(opts.target.Hostname()) {
+		return usageErrorf("refusing to attack %s: it is not this machine (loopback), and these attacks send real exploit traffic; attack only servers you run, or pass -allow-remote for one you own", opts.target.Host)
+	}
+
+	target := attack.DemoTarget(opts.target.String())
+	target.SigningKeyID, target.SigningKey = opts.signingKeyID, opts.signingKey
+	outcomes := runAttacks(ctx, target, attacks, opts.timeout, stderr)
+
+	sum := summarize(outcomes)
+	if opts.json {
+		// stdout stays a clean JSON document for jq and CI; the summary
+		// is for the person watching.
+		if err := writeJSON(stdout, outcomes); err != nil {
+			return err
+		}
+		if err := writeSummary(stderr, sum); err != nil {
+			return err
+		}
+	} else {
+		if err := writeTable(stdout, outcomes); err != nil {
+			return err
+		}
+		if err := writeSummary(stdout, sum); err != nil {
+			return err
+		}
+	}
+	return verdictErr(sum, len(outcomes), len(attacks))
+}
+
+// verdictErr turns the tally into the exit status. Exploitation wins over
+// errors: one proven exploit is the finding that matters, whatever else
+// could not run.
+func verdictErr(sum summary, ran, selected int) error {
+	switch {
+	case sum.exploited > 0:
+		return &statusError{status: exitExploited, msg: fmt.Sprintf("%d of %d attacks exploited the target", sum.exploited, ran)}
+	case sum.errors > 0:
+		return &statusError{status: exitFailed, msg: fmt.Sprintf("%d of %d attacks could not run, so their defences are unproven", sum.errors, ran)}
+	case ran < selected:
+		return &statusError{status: exitFailed, msg: fmt.Sprintf("interrupted after %d of %d attacks", ran, selected)}
+	}
+	return nil
+}
+
+func parseArgs(args []string, getenv func(string) string, help io.Writer) (options, error) {
+	fs := flag.NewFlagSet("attack", flag.ContinueOnError)
+	// The flag package would print its own error and the whole usage on
+	// every mistake; run returns the error once instead, and prints the
+	// usage only when asked (-h).
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+
+	var (
+		opts       options
+		rawTarget  string
+		signingKey string
+	)
+	fs.StringVar(&rawTarget, "target", "http://127.0.0.1:8080", "base `URL` of the server under attack (make demo serves one there)")
+	fs.StringVar(&opts.issue, "issue", "", "run only the attacks of one issue `NAME`: "+strings.Join(attack.Issues(), ", "))
+	fs.StringVar(&opts.attackID, "attack", "", "run only the attack with this `ID` (see -list)")
+	fs.BoolVar(&opts.list, "list", false, "print the catalogue (id, issue, OWASP, CWE, story) and send nothing")
+	fs.BoolVar(&opts.json, "json", false, "print a JSON array of {id, issue, owasp, cwe, story, verdict, evidence, duration_ms}")
+	fs.DurationVar(&opts.timeout, "timeout", 2*time.Minute, "time limit for each attack")
+	fs.StringVar(&signingKey, "signing-key", "",
+		"the server's token signing key as `kid:base64url`, for the attacks that forge correctly signed tokens (without it they are SKIPPED);\n"+
+			"\"dev\" is shorthand for the published development key "+config.DevSigningKey+";\n"+
+			"defaults to $"+signingKeyEnv+", which keeps a real key out of ps and shell history")
+	fs.BoolVar(&opts.allowRemote, "allow-remote", false, "allow a target that is not this machine (only a server you own: the attacks are real)")
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			writeUsage(help, fs)
+			return options{}, err
+		}
+		return options{}, usageErrorf("%v (see -h)", err)
+	}
+	if fs.NArg() > 0 {
+		return options{}, usageErrorf("unexpected argument %q: everything is a flag (see -h)", fs.Arg(0))
+	}
+	if opts.issue != "" && opts.attackID != "" {
+		return options{}, usageErrorf("use -issue or -attack, not both")
+	}
+	if opts.timeout <= 0 {
+		return options{}, usageErrorf("-timeout must be positive, got %s", opts.timeout)
+	}
+	target, err := parseTarget(rawTarget)
+	if err != nil {
+		return options{}, err
+	}
+	opts.target = target
+	if signingKey == "" {
+		signingKey = getenv(signingKeyEnv)
+	}
+	if signingKey != "" {
+		if opts.signingKeyID, opts.signingKey, err = parseSigningKey(signingKey); err != nil {
+			return options{}, err
+		}
+	}
+	return opts, nil
+}
+
+func writeUsage(w io.Writer, fs *flag.FlagSet) {
+	_, _ = fmt.Fprint(w, `Usage: go run ./cmd/attack [flags]
+
+Runs the attack catalogue against a Bulwark server, one attack after another,
+and prints each verdict (BLOCKED, EXPLOITED, SKIPPED, or ERROR when an attack
+could not run). Many attacks need a freshly seeded server: restart it with
+make demo between full runs, or run one issue at a time.
+
+Exit status: 0 nothing exploited, 1 something EXPLOITED,
+2 usage error or an attack could not run.
+
+Flags:
+`)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// parseTarget accepts an absolute http(s) URL with a host; the attacks
+// append their paths to it, so a query or fragment would corrupt them.
+func parseTarget(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, usageErrorf("-target %q is not a URL: %v", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, usageErrorf("-target %q must be an http:// or https:// URL", raw)
+	}
+	if u.Hostname() == "" {
+		return nil, usageErrorf("-target %q has no host", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, usageErrorf("-target %q must be a base URL, without query or fragment", raw)
+	}
+	return u, nil
+}
+
+// isLoopback reports whether host is this machine: "localhost" or a
+// loopback address (127.0.0.0/8, ::1). Other names are not resolved: a name
+// could resolve to loopback now and to someone else's server when the
+// attacks connect (DNS rebinding), so only what the user typed counts.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// parseSigningKey reads kid:base64url, the format of JWT_SIGNING_KEYS. The
+// key itself never appears in an error message.
+func parseSigningKey(s string) (kid string, key []byte, err error) {
+	if s == "dev" {
+		s = config.DevSigningKey
+	}
+	kid, encoded, ok := strings.Cut(s, ":")
+	if !ok || kid == "" || encoded == "" {
+		return "", nil, usageErrorf(`-signing-key must be kid:base64url (as in JWT_SIGNING_KEYS), or "dev" for the development key`)
+	}
+	// Padded or standard base64 are accepted too, as the server accepts them.
+	encoded = strings.TrimRight(encoded, "=")
+	key, err = base64.RawURLEncoding.DecodeString(encoded)
+	if err != nil {
+		if key, err = base64.RawStdEncoding.DecodeString(encoded); err != nil {
+			return "", nil, usageErrorf("-signing-key %q: the key is not valid base64", kid)
+		}
+	}
+	return kid, key, nil
+}
+
+// selectAttacks picks the attacks to run, in the order they run.
+func selectAttacks(issue, id string) ([]attack.Attack, error) {
+	all := attack.Catalogue()
+	switch {
+	case id != "":
+		i := slices.IndexFunc(all, func(a attack.Attack) bool { return a.ID == id })
+		if i < 0 {
+			ids := make([]string, len(all))
+			for j, a := range all {
+				ids[j] = a.ID
+			}
+			return nil, usageErrorf("unknown attack %q; valid ids are:\n  %s", id, strings.Join(ids, "\n  "))
+		}
+		return all[i : i+1], nil
+	case issue != "":
+		if !slices.Contains(attack.Issues(), issue) {
+			return nil, usageErrorf("unknown issue %q; valid issues are: %s", issue, strings.Join(attack.Issues(), ", "))
+		}
+		return attack.ByIssue(issue), nil
+	}
+	return rateLimitLast(all), nil
+}
+
+// rateLimitLast moves the rate-limit attacks to the end, keeping catalogue
+// order otherwise. They exist to exhaust the server's login limits, and
+// almost every other attack starts by logging in: run first, they would
+// turn the rest of a full run into 429 errors.
+func rateLimitLast(attacks []attack.Attack) []attack.Attack {
+	out := make([]attack.Attack, 0, len(attacks))
+	var limited []attack.Attack
+	for _, a := range attacks {
+		if a.Issue == rateLimitIssue {
+			limited = append(limited, a)
+			continue
+		}
+		out = append(out, a)
+	}
+	return append(out, limited...)
+}
+
+// outcome is one attack's line in the report.
+type outcome struct {
+	attack   attack.Attack
+	verdict  string // attack.Blocked, Exploited, Skipped, or verdictError
+	evidence string // the attack's evidence, or the error
+	duration time.Duration
+}
+
+// runAttacks runs the attacks one after another, never concurrently: they
+// share one server's rate-limit state and data, so running them in parallel
+// would make each verdict depend on the others. It stops early when ctx is
+// cancelled, and returns the outcomes of the attacks that ran.
+func runAttacks(ctx context.Context, target *attack.Target, attacks []attack.Attack, timeout time.Duration, progress io.Writer) []outcome {
+	outcomes := make([]outcome, 0, len(attacks))
+	for i, a := range attacks {
+		if ctx.Err() != nil {
+			break
+		}
+		// A full run takes minutes; progress on stderr shows it is alive
+		// without mixing into the table or the JSON on stdout.
+		_, _ = fmt.Fprintf(progress, "[%d/%d] %s ... ", i+1, len(attacks), a.ID)
+		o := runOne(ctx, target, a, timeout)
+		_, _ = fmt.Fprintf(progress, "%s (%s)\n", o.verdict, o.duration.Round(time.Millisecond))
+		outcomes = append(outcomes, o)
+	}
+	return outcomes
+}
+
+func runOne(ctx context.Context, target *attack.Target, a attack.Attack, timeout time.Duration) (o outcome) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	o.attack = a
+	start := time.Now()
+	// An attack parses whatever the server sends back; if that ever
+	// panics, it is this attack's error, and the rest of the run and the
+	// report survive it.
+	defer func() {
+		if p := recover(); p != nil {
+			o.verdict, o.evidence = verdictError, fmt.Sprintf("attack panicked: %v", p)
+		}
+		o.duration = time.Since(start)
+	}()
+	res, err := a.Run(ctx, target)
+	if err != nil {
+		o.verdict, o.evidence = verdictError, explain(err)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			o.evidence += fmt.Sprintf(" -- gave up after %s (-timeout)", timeout)
+		}
+		return o
+	}
+	o.verdict, o.evidence = string(res.Verdict), res.Evidence
+	return o
+}
+
+// explain adds the likely cause to an attack's error. The common one in a
+// workshop: an earlier attack (in this run or a previous one) spent the
+// server's login limits, so this attack's own login got 429 and it could not
+// even start. That says nothing about the defence under test. The demo
+// allows only a few logins a minute per client (internal/app/limits.go), so
+// a whole-catalogue run against one server meets this after a dozen or so
+// attacks: the hint points to smaller runs against a fresh server.
+func explain(err error) string {
+	msg := err.Error()
+	if !rateLimited(msg) {
+		return msg
+	}
+	return msg + " -- rate limited (429) by an earlier attack of this run or a previous one, so this attack could not start: wait a minute or restart the demo server (make demo), then run one issue or attack at a time (-issue NAME, -attack ID)"
+}
+
+// rateLimited reports whether an error's text shows a 429 answer. The login
+// helpers of internal/attack put the exchange in their errors as
+// "POST /path ... → 429 body"; matching the arrow too keeps an id or a body
+// that merely contains the digits 429 from matching.
+func rateLimited(msg string) bool {
+	return strings.Contains(msg, "→ 429")
+}
