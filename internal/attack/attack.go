@@ -12,7 +12,9 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -64,6 +66,14 @@ type Target struct {
 	SigningKeyID string
 	SigningKey   []byte
 	Canary       string // text planted outside the storage root; it must never appear in a response
+	// Pace makes requests wait out a 429 and retry, for runs of many
+	// attacks against one server (cmd/attack), where the limits would
+	// otherwise refuse the attacks' own set-up requests. The probes of the
+	// rate-limit attacks are never paced: their 429s are the verdict.
+	Pace bool
+
+	mu       sync.Mutex
+	sessions map[string]tokens // login helper's cache, by email
 }
 
 // DemoTarget returns a target for a server seeded by `api seed`.
@@ -140,9 +150,25 @@ type request struct {
 	ctype   string // "" means application/json when body is set
 	token   string
 	headers map[string]string
+	probe   bool // a rate-limit probe: never paced (see Target.Pace)
 }
 
 func (t *Target) send(ctx context.Context, r request) (*exchange, error) {
+	for retry := 0; ; retry++ {
+		x, err := t.sendOnce(ctx, r)
+		if err != nil || x.status != http.StatusTooManyRequests || !t.Pace || r.probe || retry == 2 {
+			return x, err
+		}
+		wait, _ := strconv.Atoi(x.header.Get("Retry-After"))
+		select {
+		case <-time.After(time.Duration(min(max(wait, 1), 65)) * time.Second):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%s %s: waiting out a 429: %w", r.method, r.path, ctx.Err())
+		}
+	}
+}
+
+func (t *Target) sendOnce(ctx context.Context, r request) (*exchange, error) {
 	var body io.Reader
 	if r.body != "" {
 		body = strings.NewReader(r.body)

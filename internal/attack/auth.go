@@ -197,25 +197,35 @@ func encode(h, claims map[string]any, newHash func() hash.Hash, key string) stri
 // 1.5 of each other. Without the dummy hash the unknown email answers in
 // ~1 ms against ~50 ms, a factor of 20 or more.
 func userEnumeration(ctx context.Context, t *Target) (Result, error) {
+	if err := t.settle(ctx); err != nil {
+		return Result{}, err
+	}
 	const rounds = 3
 	nobody := fmt.Sprintf("nobody-%d@example.com", time.Now().UnixNano())
 	var unknown, known []time.Duration
 	var bodyUnknown, bodyKnown string
 	var statusUnknown, statusKnown int
 	for range rounds {
-		x, err := t.send(ctx, loginRequest(nobody, "wrong-password-123"))
+		probe := loginRequest(nobody, "wrong-password-123")
+		probe.probe = true // timing a paced retry would measure the wait
+		x, err := t.send(ctx, probe)
 		if err != nil {
 			return Result{}, err
 		}
 		unknown = append(unknown, x.elapsed)
 		statusUnknown, bodyUnknown = x.status, normalizeProblem(x.body)
 
-		x, err = t.send(ctx, loginRequest(t.Alice.Email, "wrong-password-123"))
+		probe = loginRequest(t.Alice.Email, "wrong-password-123")
+		probe.probe = true
+		x, err = t.send(ctx, probe)
 		if err != nil {
 			return Result{}, err
 		}
 		known = append(known, x.elapsed)
 		statusKnown, bodyKnown = x.status, normalizeProblem(x.body)
+	}
+	if statusUnknown == http.StatusTooManyRequests || statusKnown == http.StatusTooManyRequests {
+		return Result{}, fmt.Errorf("inconclusive: the login limits are already spent on this server (429); run against a fresh server")
 	}
 	if statusUnknown != statusKnown || bodyUnknown != bodyKnown {
 		return exploited("unknown email → %d %s; known email, wrong password → %d %s", statusUnknown, bodyUnknown, statusKnown, bodyKnown)
@@ -255,7 +265,7 @@ func median(ds []time.Duration) time.Duration {
 // thief would) and checks that the replay fails and also kills the rotated
 // token the legitimate client holds.
 func refreshReuse(ctx context.Context, t *Target) (Result, error) {
-	tok, err := t.login(ctx, t.Bob)
+	tok, err := t.freshLogin(ctx, t.Bob)
 	if err != nil {
 		return Result{}, err
 	}

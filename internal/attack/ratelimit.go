@@ -59,12 +59,20 @@ func rateLimitAttacks() []Attack {
 // untilLimited sends requests until one is refused with 429 and a
 // Retry-After header. A server that answers all of them has no limit.
 func untilLimited(ctx context.Context, t *Target, next func(int) request, what string) (Result, error) {
+	if err := t.settle(ctx); err != nil {
+		return Result{}, err
+	}
 	for i := 1; i <= maxAttempts; i++ {
-		x, err := t.send(ctx, next(i))
+		r := next(i)
+		r.probe = true
+		x, err := t.send(ctx, r)
 		if err != nil {
 			return Result{}, err
 		}
 		if x.status == http.StatusTooManyRequests {
+			if i == 1 {
+				return Result{}, fmt.Errorf("inconclusive: the first request was already refused (429); earlier requests spent the limit, run against a fresh server")
+			}
 			if x.header.Get("Retry-After") == "" {
 				return exploited("429 without Retry-After after %d %s", i, what)
 			}
@@ -78,13 +86,21 @@ func untilLimited(ctx context.Context, t *Target, next func(int) request, what s
 }
 
 func resetByForwardedFor(ctx context.Context, t *Target) (Result, error) {
+	if err := t.settle(ctx); err != nil {
+		return Result{}, err
+	}
 	var limitedAt int
 	for i := 1; i <= maxAttempts; i++ {
-		x, err := t.send(ctx, loginRequest(fmt.Sprintf("user-%d@example.net", i), "not-the-password"))
+		probe := loginRequest(fmt.Sprintf("user-%d@example.net", i), "not-the-password")
+		probe.probe = true
+		x, err := t.send(ctx, probe)
 		if err != nil {
 			return Result{}, err
 		}
 		if x.status == http.StatusTooManyRequests {
+			if i == 1 {
+				return Result{}, fmt.Errorf("inconclusive: the first request was already refused (429); run against a fresh server")
+			}
 			limitedAt = i
 			break
 		}
@@ -93,6 +109,7 @@ func resetByForwardedFor(ctx context.Context, t *Target) (Result, error) {
 		return exploited("no 429 within %d logins, nothing to reset", maxAttempts)
 	}
 	r := loginRequest("user-reset@example.net", "not-the-password")
+	r.probe = true
 	spoofed := randomIP()
 	r.headers = map[string]string{"X-Forwarded-For": spoofed, "X-Real-IP": spoofed}
 	x, err := t.send(ctx, r)
@@ -115,6 +132,9 @@ func randomIP() string {
 // allows 5 failures; a limiter that checks before the password is verified
 // and counts after lets every concurrent guess through the check.
 func parallelGuesses(ctx context.Context, t *Target) (Result, error) {
+	if err := t.settle(ctx); err != nil {
+		return Result{}, err
+	}
 	const guesses = 12
 	const accountBudget = 5
 	var wg sync.WaitGroup
@@ -124,6 +144,7 @@ func parallelGuesses(ctx context.Context, t *Target) (Result, error) {
 		wg.Go(func() {
 			r := loginRequest(t.Alice.Email, fmt.Sprintf("parallel-guess-%02d", i))
 			r.headers = map[string]string{"X-Forwarded-For": randomIP()}
+			r.probe = true
 			x, err := t.send(ctx, r)
 			if err != nil {
 				errs <- err
