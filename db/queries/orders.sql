@@ -108,10 +108,14 @@ VALUES ($1, $2, $3, $4, $5, $6);
 
 -- Only pending orders may change; the status check is in the WHERE clause
 -- so a concurrent status change cannot slip between a read and this write.
+-- A field left NULL keeps its stored value (COALESCE), so two requests
+-- changing different fields at the same time cannot undo each other.
 -- name: UpdatePendingOrderForOwner :one
 UPDATE orders
-SET shipping_address = $3, note = $4, updated_at = now()
-WHERE id = $1 AND owner_id = $2 AND status = 'pending'
+SET shipping_address = COALESCE(sqlc.narg(shipping_address)::jsonb, shipping_address),
+    note = COALESCE(sqlc.narg(note)::text, note),
+    updated_at = now()
+WHERE id = sqlc.arg(id) AND owner_id = sqlc.arg(owner_id) AND status = 'pending'
 RETURNING id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at;
 
 -- name: CancelOrderForOwner :one
@@ -214,6 +218,8 @@ ORDER BY order_id, line;
 -- nothing is updated and the caller gets a conflict (optimistic concurrency).
 -- name: AdminUpdateOrder :one
 UPDATE orders
-SET status = sqlc.arg(new_status), internal_note = sqlc.arg(internal_note), updated_at = now()
+SET status = sqlc.arg(new_status),
+    internal_note = COALESCE(sqlc.narg(internal_note)::text, internal_note),
+    updated_at = now()
 WHERE id = sqlc.arg(id) AND status = sqlc.arg(expected_status)
 RETURNING id;

@@ -94,11 +94,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, status *orders.Statu
 		}
 		next = *status
 	}
-	nextNote := current.InternalNote
-	if note != nil {
-		nextNote = *note
-	}
-	err = s.store.update(ctx, id, current.Status, next, nextNote)
+	err = s.store.update(ctx, id, current.Status, next, note)
 	if errors.Is(err, errNoRow) {
 		return Order{}, fmt.Errorf("order %s left %s: %w", id, current.Status, ErrConcurrentChange)
 	}

@@ -166,7 +166,9 @@ func (s *Store) withItems(ctx context.Context, rows []adminRow) ([]Order, error)
 	return out, nil
 }
 
-func (s *Store) update(ctx context.Context, id uuid.UUID, expected, next orders.Status, note string) error {
+// update moves the order from expected to next and, when note is not nil,
+// replaces the internal note.
+func (s *Store) update(ctx context.Context, id uuid.UUID, expected, next orders.Status, note *string) error {
 	_, err := s.q.AdminUpdateOrder(ctx, db.AdminUpdateOrderParams{ID: id, ExpectedStatus: string(expected), NewStatus: string(next), InternalNote: note})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errNoRow

@@ -74,15 +74,26 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 		return nil, err
 	}
 	authStore := auth.NewStore(deps.Pool)
-	// Cursor MACs get their own key, derived from the signing key.
-	cursors := orders.NewCursors(deps.Config.SigningKeys[0].Secret)
+	// Cursor MACs get their own keys, derived from the signing keys: the
+	// first signs, all verify, so rotating the token key does not break
+	// pagination in progress.
+	secrets := make([][]byte, 0, len(deps.Config.SigningKeys))
+	for _, k := range deps.Config.SigningKeys {
+		secrets = append(secrets, k.Secret)
+	}
+	cursors := orders.NewCursors(secrets...)
 	orderService := orders.NewService(orders.NewStore(deps.Pool), cursors)
-	signer, err := files.NewSigner(deps.Config.URLSigningKeys)
-	if err != nil {
-		return nil, err
+	// The local backend's links are checked by the download route; the S3
+	// backend's links are presigned by the store and never reach it.
+	var signer *files.Signer
+	if deps.Config.FileStorage == "local" {
+		if signer, err = files.NewSigner(deps.Config.URLSigningKeys); err != nil {
+			return nil, err
+		}
 	}
 	fileService := files.NewService(files.NewStore(deps.Pool), deps.Storage, signer, files.Limits{
 		MaxBytes: deps.Config.UploadMaxBytes, FilesPerOrder: deps.Config.MaxFilesPerOrder, LinkTTL: deps.Config.DownloadURLTTL,
+		MaxConcurrent: maxConcurrentUploads,
 	})
 	h := handlers{
 		health: &healthHandler{pool: deps.Pool},
@@ -105,6 +116,9 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 
 // DownloadPath is the signed download route of the local storage backend.
 const DownloadPath = "/api/v1/downloads"
+
+// maxConcurrentUploads bounds the uploads one instance runs at once.
+const maxConcurrentUploads = 16
 
 // OpenStorage returns the configured file storage backend.
 func OpenStorage(ctx context.Context, cfg config.Config) (files.Storage, func(), error) {

@@ -31,7 +31,7 @@ func (h *healthHandler) ready(c *echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	if err := h.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("readiness ping: %w", web.Unavailable("The database is not reachable."))
+		return fmt.Errorf("readiness ping: %w: %w", err, web.Unavailable("The database is not reachable."))
 	}
 	return c.JSON(http.StatusOK, healthResponse{Status: "ready"})
 }

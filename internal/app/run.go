@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
 	"path/filepath"
 	"strings"
 
@@ -49,6 +51,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := NewLogger(stdout, cfg.LogLevel)
 	logger.Info("starting", "command", command, "config", cfg.String())
+	if command == "serve" && !cfg.IsProduction() && !loopbackAddr(cfg.HTTPAddr) {
+		logger.Warn("DEVELOPMENT MODE ON A NON-LOOPBACK ADDRESS: unless JWT_SIGNING_KEYS is set, tokens are signed with the key published in .env.example, so anyone who can reach this port can forge them; use APP_ENV=production for anything but a local demo",
+			"http_addr", cfg.HTTPAddr)
+	}
 
 	databaseURL, throwawayDir, stop, err := database(ctx, cfg, logger, stderr)
 	if err != nil {
@@ -196,4 +202,17 @@ func printAccounts(w io.Writer, accounts []seed.Account) {
 		fmt.Fprintf(&b, "  %-8s %-20s password: %s\n", a.Role, a.Email, a.Password)
 	}
 	_, _ = io.WriteString(w, b.String())
+}
+
+// loopbackAddr reports whether host:port listens on loopback only.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }

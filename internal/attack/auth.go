@@ -293,12 +293,18 @@ func refreshReuse(ctx context.Context, t *Target) (Result, error) {
 	if replay.status == http.StatusOK {
 		return exploited("spent refresh token accepted again: %s", replay)
 	}
+	if replay.status != http.StatusUnauthorized {
+		return Result{}, fmt.Errorf("inconclusive: replay answered %d, not 401: %s", replay.status, replay)
+	}
 	after, _, err := refresh(rotated.RefreshToken)
 	if err != nil {
 		return Result{}, err
 	}
 	if after.status == http.StatusOK {
 		return exploited("replay refused, but the family was not revoked: the rotated token still works: %s", after)
+	}
+	if after.status != http.StatusUnauthorized {
+		return Result{}, fmt.Errorf("inconclusive: the rotated token answered %d, not 401: %s", after.status, after)
 	}
 	return blocked("replay refused (%d) and the whole family revoked (rotated token → %d)", replay.status, after.status)
 }

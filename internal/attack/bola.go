@@ -112,7 +112,7 @@ func bolaList(ctx context.Context, t *Target) (Result, error) {
 		if x.status != http.StatusOK {
 			return Result{}, fmt.Errorf("control: bob's own list failed: %s", x)
 		}
-		if slices.Contains(ids, victim.ID) || strings.Contains(string(x.body), "a11ce000") {
+		if slices.Contains(ids, victim.ID) || strings.Contains(string(x.body), "alice's private note") {
 			return exploited("alice's order in bob's list %q: %s", q, x)
 		}
 		seen += len(ids)

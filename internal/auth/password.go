@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
 // Argon2Params are the argon2id cost settings. The defaults are OWASP's
@@ -58,10 +61,22 @@ func NewHasher(params Argon2Params, concurrency int) (*Hasher, error) {
 	return h, nil
 }
 
+// maxHashWait bounds the queue for a hashing slot. Without it a flood of
+// logins (each within its own per-address limit) makes every login wait
+// behind all the others; with it the excess is told to come back (503).
+const maxHashWait = 2 * time.Second
+
+// ErrHashBusy is the answer when no hashing slot frees up in time.
+const ErrHashBusy = web.Unavailable("Too many sign-ins at once; retry shortly.")
+
 func (h *Hasher) acquire(ctx context.Context) error {
+	timer := time.NewTimer(maxHashWait)
+	defer timer.Stop()
 	select {
 	case h.slots <- struct{}{}:
 		return nil
+	case <-timer.C:
+		return ErrHashBusy
 	case <-ctx.Done():
 		return fmt.Errorf("wait for a password hashing slot: %w", ctx.Err())
 	}

@@ -631,14 +631,16 @@ func (q *Queries) AdminListOrdersWithStatusTotalDesc(ctx context.Context, arg Ad
 
 const adminUpdateOrder = `-- name: AdminUpdateOrder :one
 UPDATE orders
-SET status = $1, internal_note = $2, updated_at = now()
+SET status = $1,
+    internal_note = COALESCE($2::text, internal_note),
+    updated_at = now()
 WHERE id = $3 AND status = $4
 RETURNING id
 `
 
 type AdminUpdateOrderParams struct {
 	NewStatus      string
-	InternalNote   string
+	InternalNote   *string
 	ID             uuid.UUID
 	ExpectedStatus string
 }
@@ -1373,16 +1375,18 @@ func (q *Queries) ListOrdersForOwnerWithStatusTotalDesc(ctx context.Context, arg
 
 const updatePendingOrderForOwner = `-- name: UpdatePendingOrderForOwner :one
 UPDATE orders
-SET shipping_address = $3, note = $4, updated_at = now()
-WHERE id = $1 AND owner_id = $2 AND status = 'pending'
+SET shipping_address = COALESCE($1::jsonb, shipping_address),
+    note = COALESCE($2::text, note),
+    updated_at = now()
+WHERE id = $3 AND owner_id = $4 AND status = 'pending'
 RETURNING id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 `
 
 type UpdatePendingOrderForOwnerParams struct {
+	ShippingAddress []byte
+	Note            *string
 	ID              uuid.UUID
 	OwnerID         uuid.UUID
-	ShippingAddress []byte
-	Note            string
 }
 
 type UpdatePendingOrderForOwnerRow struct {
@@ -1399,12 +1403,14 @@ type UpdatePendingOrderForOwnerRow struct {
 
 // Only pending orders may change; the status check is in the WHERE clause
 // so a concurrent status change cannot slip between a read and this write.
+// A field left NULL keeps its stored value (COALESCE), so two requests
+// changing different fields at the same time cannot undo each other.
 func (q *Queries) UpdatePendingOrderForOwner(ctx context.Context, arg UpdatePendingOrderForOwnerParams) (UpdatePendingOrderForOwnerRow, error) {
 	row := q.db.QueryRow(ctx, updatePendingOrderForOwner,
-		arg.ID,
-		arg.OwnerID,
 		arg.ShippingAddress,
 		arg.Note,
+		arg.ID,
+		arg.OwnerID,
 	)
 	var i UpdatePendingOrderForOwnerRow
 	err := row.Scan(

@@ -70,7 +70,12 @@ func (h *Handler) Upload(c *echo.Context) error {
 	// The server's read timeout is sized for ordinary requests; an upload
 	// gets time in proportion to the cap (at least 1 MiB/s), still bounded,
 	// so a trickled upload cannot hold the connection forever.
-	_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(transferTime(h.svc.limits.MaxBytes)))
+	// The write deadline too: it runs from the start of the request, and the
+	// answer comes only after the whole body was read.
+	deadline := time.Now().Add(transferTime(h.svc.limits.MaxBytes))
+	rc := http.NewResponseController(c.Response())
+	_ = rc.SetReadDeadline(deadline)
+	_ = rc.SetWriteDeadline(deadline.Add(30 * time.Second))
 	mr, err := c.Request().MultipartReader()
 	if err != nil {
 		return fmt.Errorf("multipart: %w", errNotMultipart)
@@ -81,7 +86,7 @@ func (h *Handler) Upload(c *echo.Context) error {
 	}
 	defer func() { _ = part.Close() }()
 	f, err := h.svc.Upload(c.Request().Context(), auth.UserID(c), order.ID, NormalizeFilename(part.FileName()), part)
-	var tooLarge *ErrTooLarge
+	var tooLarge *TooLargeError
 	if errors.As(err, &tooLarge) {
 		// The rest of the body is not worth reading: close the connection
 		// instead of draining an attacker's gigabytes.
@@ -125,7 +130,8 @@ func (h *Handler) Delete(c *echo.Context) error {
 }
 
 // Download handles the signed download route. The signature is the
-// permission, so there is no session; every failure is the same 403.
+// permission, so there is no session. Every invalid link is the same 403;
+// only a valid link to a file deleted since gets a 404.
 func (h *Handler) Download(c *echo.Context) error {
 	f, rc, err := h.svc.OpenSigned(c.Request().Context(), http.MethodGet, c.QueryParams())
 	if err != nil {

@@ -30,11 +30,14 @@ const (
 	errOrderNotFound = web.NotFound("Order not found.")
 )
 
-// ErrTooLarge means the upload went over the size cap (413).
-type ErrTooLarge struct{ Max int64 }
+// TooLargeError means the upload went over the size cap (413).
+type TooLargeError struct{ Max int64 }
 
-func (e *ErrTooLarge) Error() string   { return fmt.Sprintf("file larger than %d bytes", e.Max) }
-func (e *ErrTooLarge) StatusCode() int { return 413 }
+func (e *TooLargeError) Error() string   { return fmt.Sprintf("file larger than %d bytes", e.Max) }
+func (e *TooLargeError) StatusCode() int { return 413 }
+
+// ErrBusy is the answer when MaxConcurrent uploads are already running.
+const ErrBusy = web.Unavailable("Too many uploads in progress; retry shortly.")
 
 // allowedTypes is the allowlist of content types, decided from the bytes,
 // never from the client's Content-Type or file extension. HTML, SVG and
@@ -70,32 +73,49 @@ type Link struct {
 	ExpiresAt time.Time
 }
 
-// Limits bound what one customer can store.
+// Limits bound uploads: their size, how many an order holds, how long a
+// link lives, and how many uploads this instance runs at once (each holds
+// buffers, a connection and a storage stream; the S3 backend buffers up to
+// one 16 MiB part per upload).
 type Limits struct {
 	MaxBytes      int64
 	FilesPerOrder int
 	LinkTTL       time.Duration
+	MaxConcurrent int
 }
 
 // Service holds the file rules.
 type Service struct {
 	store   *Store
 	storage Storage
-	signer  *Signer
+	signer  *Signer // nil when the backend signs its own links (S3)
 	limits  Limits
+	uploads chan struct{}
 	now     func() time.Time
 }
 
 // NewService wires the rules.
 func NewService(store *Store, storage Storage, signer *Signer, limits Limits) *Service {
-	return &Service{store: store, storage: storage, signer: signer, limits: limits, now: time.Now}
+	return &Service{
+		store: store, storage: storage, signer: signer, limits: limits,
+		uploads: make(chan struct{}, max(limits.MaxConcurrent, 1)), now: time.Now,
+	}
 }
 
 // Upload streams r into storage under a fresh server-built key, then
 // records it. The object is written first and completely (Put is all or
-// nothing); if recording it fails, the object is deleted again, so neither
-// a row without an object nor an object without a row is left behind.
+// nothing); if recording it fails, the object is deleted again. So no row
+// ever points at a missing object; what remains possible is an orphan
+// object if the process dies between Put and the insert
+// (docs/06-file-access.md).
 func (s *Service) Upload(ctx context.Context, owner, orderID uuid.UUID, name string, r io.Reader) (File, error) {
+	// Refuse rather than queue: a queued upload still holds its connection.
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	default:
+		return File{}, ErrBusy
+	}
 	// A cheap early refusal; the authoritative count is taken again under
 	// the order's row lock below.
 	if n, err := s.store.count(ctx, owner, orderID); err != nil {
@@ -122,7 +142,7 @@ func (s *Service) Upload(ctx context.Context, owner, orderID uuid.UUID, name str
 	key := NewObjectKey(owner)
 	size, err := s.storage.Put(ctx, key, capped)
 	if capped.over {
-		return File{}, &ErrTooLarge{Max: s.limits.MaxBytes}
+		return File{}, &TooLargeError{Max: s.limits.MaxBytes}
 	}
 	if err != nil {
 		return File{}, err
@@ -208,6 +228,9 @@ func (s *Service) Delete(ctx context.Context, owner, id uuid.UUID) error {
 
 // OpenSigned checks a signed download link and opens the file it grants.
 func (s *Service) OpenSigned(ctx context.Context, method string, query map[string][]string) (File, io.ReadCloser, error) {
+	if s.signer == nil {
+		return File{}, nil, fmt.Errorf("signed link with no local signer: %w", ErrLinkInvalid)
+	}
 	key, err := s.signer.Verify(method, query)
 	// The key shape is checked even under a valid signature: a second,
 	// independent gate in front of storage.

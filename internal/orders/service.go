@@ -180,17 +180,10 @@ func (s *Service) page(orders []Order, p ListParams, scope string) Page {
 	return Page{Orders: orders, NextCursor: &next}
 }
 
-// UpdateForOwner changes the address and/or note of a pending order.
+// UpdateForOwner changes the address and/or note of a pending order; a
+// nil argument keeps the stored value.
 func (s *Service) UpdateForOwner(ctx context.Context, owner uuid.UUID, current Order, addr *Address, note *string) (Order, error) {
-	next := current.ShippingAddress
-	if addr != nil {
-		next = *addr
-	}
-	nextNote := current.Note
-	if note != nil {
-		nextNote = *note
-	}
-	o, err := s.store.updatePendingForOwner(ctx, owner, current.ID, next, nextNote)
+	o, err := s.store.updatePendingForOwner(ctx, owner, current.ID, addr, note)
 	if errors.Is(err, errNoRow) {
 		return Order{}, fmt.Errorf("order %s is %s: %w", current.ID, current.Status, ErrNotChangeable)
 	}

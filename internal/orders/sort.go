@@ -178,15 +178,20 @@ func parseQuery(rawQuery string) (url.Values, error) {
 // verification: the cursor is opaque to the client and tamper-evident, and
 // its contents never reach SQL unverified.
 type Cursors struct {
-	key []byte
+	keys [][]byte // keys[0] signs; all verify
 }
 
-// NewCursors derives the cursor key from a server secret, so that cursor
-// MACs and the secret's other uses never share a key.
-func NewCursors(secret []byte) *Cursors {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte("bulwark/orders/cursor/v1"))
-	return &Cursors{key: mac.Sum(nil)}
+// NewCursors derives the cursor keys from server secrets, so that cursor
+// MACs and the secrets' other uses never share a key. The first secret
+// signs; all verify, so keys rotate without breaking pages in progress.
+func NewCursors(secrets ...[]byte) *Cursors {
+	c := &Cursors{}
+	for _, secret := range secrets {
+		mac := hmac.New(sha256.New, secret)
+		mac.Write([]byte("bulwark/orders/cursor/v1"))
+		c.keys = append(c.keys, mac.Sum(nil))
+	}
+	return c
 }
 
 const cursorVersion = "1"
@@ -200,7 +205,7 @@ func (c *Cursors) Encode(scope string, s Sort, status Status, key Key) string {
 		k = key.Total
 	}
 	payload := strings.Join([]string{cursorVersion, scope, string(s), string(status), strconv.FormatInt(k, 10), key.ID.String()}, "|")
-	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + base64.RawURLEncoding.EncodeToString(c.sign(payload))
+	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + base64.RawURLEncoding.EncodeToString(sign(c.keys[0], payload))
 }
 
 // Decode verifies raw and returns its key if it belongs to this list.
@@ -215,7 +220,7 @@ func (c *Cursors) Decode(raw, scope string, s Sort, status Status) (Key, error) 
 	payload, err1 := base64.RawURLEncoding.DecodeString(encPayload)
 	mac, err2 := base64.RawURLEncoding.DecodeString(encMAC)
 	// Verify before parsing: nothing in an unauthenticated payload is read.
-	if err1 != nil || err2 != nil || !hmac.Equal(mac, c.sign(string(payload))) {
+	if err1 != nil || err2 != nil || !c.verify(string(payload), mac) {
 		return Key{}, errBadCursor
 	}
 	parts := strings.Split(string(payload), "|")
@@ -237,8 +242,17 @@ func (c *Cursors) Decode(raw, scope string, s Sort, status Status) (Key, error) 
 	return key, nil
 }
 
-func (c *Cursors) sign(payload string) []byte {
-	m := hmac.New(sha256.New, c.key)
+func (c *Cursors) verify(payload string, mac []byte) bool {
+	for _, k := range c.keys {
+		if hmac.Equal(mac, sign(k, payload)) {
+			return true
+		}
+	}
+	return false
+}
+
+func sign(key []byte, payload string) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(payload))
 	return m.Sum(nil)
 }

@@ -236,10 +236,15 @@ func (s *Store) create(ctx context.Context, owner uuid.UUID, productIDs []uuid.U
 	return order, err
 }
 
-func (s *Store) updatePendingForOwner(ctx context.Context, owner, id uuid.UUID, addr Address, note string) (Order, error) {
-	addrJSON, err := json.Marshal(addr)
-	if err != nil {
-		return Order{}, fmt.Errorf("encode address: %w", err)
+// updatePendingForOwner changes the given fields (nil = keep) of a pending
+// order.
+func (s *Store) updatePendingForOwner(ctx context.Context, owner, id uuid.UUID, addr *Address, note *string) (Order, error) {
+	var addrJSON []byte
+	if addr != nil {
+		var err error
+		if addrJSON, err = json.Marshal(addr); err != nil {
+			return Order{}, fmt.Errorf("encode address: %w", err)
+		}
 	}
 	row, err := s.q.UpdatePendingOrderForOwner(ctx, db.UpdatePendingOrderForOwnerParams{ID: id, OwnerID: owner, ShippingAddress: addrJSON, Note: note})
 	return s.afterWrite(ctx, owner, orderRow(row), err)

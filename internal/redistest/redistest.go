@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,7 +44,7 @@ type Server struct {
 }
 
 // Start runs a redis-server on a free port of 127.0.0.1 and returns once it
-// answers PING. It is killed when t ends.
+// answers. It is killed when t ends.
 //
 // Without the binary t is skipped, except when CI is set, where it fails:
 // a CI run that silently skips its Redis tests proves nothing.
@@ -94,7 +95,7 @@ func (s *Server) Stop() {
 }
 
 // Restart starts the server again on the same port, empty (nothing was
-// persisted), and returns once it answers PING. A running server is stopped
+// persisted), and returns once it answers. A running server is stopped
 // first.
 func (s *Server) Restart() {
 	s.t.Helper()
@@ -108,7 +109,7 @@ func (s *Server) addr() string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
 }
 
-// start runs the server on s.port and waits until it answers PING.
+// start runs the server on s.port and waits until it answers.
 func (s *Server) start() error {
 	logPath := filepath.Join(s.dir, "redis.log")
 	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600) //nolint:gosec // G304: our own temporary directory.
@@ -147,22 +148,23 @@ func (s *Server) start() error {
 	}()
 	s.kill, s.exited = kill, exited
 
-	if err := s.waitReady(); err != nil {
+	if err := s.waitReady(cmd.Process.Pid); err != nil {
 		s.Stop()
 		return fmt.Errorf("%w; %s ends with:\n%s", err, logPath, logTail(logPath))
 	}
 	return nil
 }
 
-// waitReady polls with PING until the server answers, exits or runs out of
-// time.
-func (s *Server) waitReady() error {
+// waitReady polls with INFO until the server answers, exits or runs out of
+// time. The answer must come from process pid: if another test's server
+// took the port first, ours exits, but theirs would answer.
+func (s *Server) waitReady(pid int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
 	client := redis.NewClient(&redis.Options{
 		Addr:        s.addr(),
 		DialTimeout: time.Second,
-		// One dial per PING: the ticker is the retry loop.
+		// One dial per poll: the ticker is the retry loop.
 		DialerRetries: 1,
 		MaxRetries:    -1,
 	})
@@ -171,15 +173,18 @@ func (s *Server) waitReady() error {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		err := client.Ping(ctx).Err()
+		info, err := client.Info(ctx, "server").Result()
 		if err == nil {
-			return nil
+			if strings.Contains(info, "\nprocess_id:"+strconv.Itoa(pid)+"\r\n") {
+				return nil
+			}
+			return fmt.Errorf("port %d is served by another redis-server", s.port)
 		}
 		select {
 		case <-s.exited:
 			return fmt.Errorf("redis-server on port %d exited during start-up", s.port)
 		case <-ctx.Done():
-			return fmt.Errorf("redis-server on port %d did not answer PING: %w (last attempt: %w)", s.port, ctx.Err(), err)
+			return fmt.Errorf("redis-server on port %d did not answer: %w (last attempt: %w)", s.port, ctx.Err(), err)
 		case <-tick.C:
 		}
 	}

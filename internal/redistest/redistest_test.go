@@ -77,12 +77,9 @@ type outcome struct {
 	testing.TB // nil: any method not overridden below panics, failing loudly
 	skipped    string
 	fatal      string
-	cleanups   []func()
 }
 
 func (o *outcome) Helper()           {}
-func (o *outcome) TempDir() string   { return "" }
-func (o *outcome) Cleanup(f func())  { o.cleanups = append(o.cleanups, f) }
 func (o *outcome) Skip(args ...any)  { o.skipped = fmt.Sprint(args...); runtime.Goexit() }
 func (o *outcome) Fatal(args ...any) { o.fatal = fmt.Sprint(args...); runtime.Goexit() }
 func (o *outcome) Fatalf(f string, args ...any) {
@@ -119,4 +116,19 @@ func TestMissingBinary(t *testing.T) {
 			t.Errorf("fatal %q, skipped %q; want fatal %q", o.fatal, o.skipped, hint)
 		}
 	})
+}
+
+// TestTakenPortIsNotMistakenForOurs: when another server holds the port,
+// ours cannot bind, but the other one answers; start must not take it for
+// ours, or two tests would share (and flush) one database.
+func TestTakenPortIsNotMistakenForOurs(t *testing.T) {
+	first := Start(t)
+	second := &Server{t: t, bin: first.bin, dir: t.TempDir(), port: first.port}
+	t.Cleanup(second.Stop)
+	if err := second.start(); err == nil {
+		t.Fatalf("start on the port of a running server succeeded")
+	}
+	if err := newClient(t, first).Ping(t.Context()).Err(); err != nil {
+		t.Errorf("the first server stopped answering: %v", err)
+	}
 }

@@ -80,6 +80,8 @@ func (m *MemoryLimiter) Reset(_ context.Context, key string, p BackoffPolicy) er
 }
 
 // backoffScript is MemoryLimiter.Attempt inside Redis, on Redis's clock.
+// Its keys get their own prefix: a hash, never to be read or deleted as a
+// GCRA allowance of the same policy name.
 // KEYS[1] key; ARGV free, base (µs), max (µs), forget (ms). Returns the
 // wait in µs (0 = recorded and allowed).
 const backoffScript = `
@@ -106,7 +108,7 @@ return 0
 
 // Attempt implements Backoff.
 func (r *RedisLimiter) Attempt(ctx context.Context, key string, p BackoffPolicy) (time.Duration, error) {
-	wait, err := r.backoff.Run(ctx, r.client, []string{redisKey(p.Name, key)},
+	wait, err := r.backoff.Run(ctx, r.client, []string{redisKey("backoff:"+p.Name, key)},
 		p.Free, p.Base.Microseconds(), p.Max.Microseconds(), p.Forget.Milliseconds()).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("redis backoff: %w", err)
@@ -116,7 +118,7 @@ func (r *RedisLimiter) Attempt(ctx context.Context, key string, p BackoffPolicy)
 
 // Reset implements Backoff.
 func (r *RedisLimiter) Reset(ctx context.Context, key string, p BackoffPolicy) error {
-	if err := r.client.Del(ctx, redisKey(p.Name, key)).Err(); err != nil {
+	if err := r.client.Del(ctx, redisKey("backoff:"+p.Name, key)).Err(); err != nil {
 		return fmt.Errorf("redis backoff reset: %w", err)
 	}
 	return nil
@@ -125,7 +127,7 @@ func (r *RedisLimiter) Reset(ctx context.Context, key string, p BackoffPolicy) e
 // Attempt implements Backoff with the same failure rules as Allow.
 func (r *ResilientLimiter) Attempt(ctx context.Context, key string, p BackoffPolicy) (time.Duration, error) {
 	var wait time.Duration
-	err := r.do(p.Name, p.FailClosed, func(l Limiter) error {
+	err := r.do(ctx, p.Name, p.FailClosed, func(ctx context.Context, l Limiter) error {
 		var err error
 		wait, err = l.Attempt(ctx, key, p)
 		return err
@@ -135,7 +137,7 @@ func (r *ResilientLimiter) Attempt(ctx context.Context, key string, p BackoffPol
 
 // Reset implements Backoff.
 func (r *ResilientLimiter) Reset(ctx context.Context, key string, p BackoffPolicy) error {
-	return r.do(p.Name, false, func(l Limiter) error { return l.Reset(ctx, key, p) })
+	return r.do(ctx, p.Name, false, func(ctx context.Context, l Limiter) error { return l.Reset(ctx, key, p) })
 }
 
 // CheckBackoff records an attempt on key and returns a *TooManyRequests
@@ -146,6 +148,7 @@ func CheckBackoff(c *echo.Context, b Backoff, p BackoffPolicy, key string) error
 		return fmt.Errorf("backoff %s: %w", p.Name, err)
 	}
 	if wait > 0 {
+		c.Response().Header().Set("RateLimit-Policy", fmt.Sprintf("%q;q=%d", p.Name, p.Free))
 		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
 		return &TooManyRequests{RetryAfter: wait}
 	}

@@ -75,6 +75,9 @@ func NewRedisClient(url string) (*redis.Client, error) {
 	opts.ReadTimeout = 250 * time.Millisecond
 	opts.WriteTimeout = 250 * time.Millisecond
 	opts.MaxRetries = -1
+	// go-redis also retries a failed dial (5 times by default): one try,
+	// so an unreachable Redis costs one dial timeout, not five.
+	opts.DialerRetries = 1
 	return redis.NewClient(opts), nil
 }
 

@@ -33,8 +33,12 @@ type ResilientLimiter struct {
 	refusals  atomic.Int64
 }
 
-// retryShared is how long a failed shared limiter is left alone.
-const retryShared = time.Second
+// retryShared is how long a failed shared limiter is left alone;
+// sharedTimeout bounds one call to it.
+const (
+	retryShared   = time.Second
+	sharedTimeout = 300 * time.Millisecond
+)
 
 // NewResilientLimiter combines the shared and the local limiter.
 func NewResilientLimiter(shared, local Limiter, logger *slog.Logger) *ResilientLimiter {
@@ -44,7 +48,7 @@ func NewResilientLimiter(shared, local Limiter, logger *slog.Logger) *ResilientL
 // Allow implements Limiter.
 func (r *ResilientLimiter) Allow(ctx context.Context, key string, p Policy, cost int) (Decision, error) {
 	var d Decision
-	err := r.do(p.Name, p.FailClosed, func(l Limiter) error {
+	err := r.do(ctx, p.Name, p.FailClosed, func(ctx context.Context, l Limiter) error {
 		var err error
 		d, err = l.Allow(ctx, key, p, cost)
 		return err
@@ -53,11 +57,17 @@ func (r *ResilientLimiter) Allow(ctx context.Context, key string, p Policy, cost
 }
 
 // do runs call on the shared limiter, or, while it is failing, refuses
-// (fail-closed policies) or runs call on the local one.
-func (r *ResilientLimiter) do(policy string, failClosed bool, call func(Limiter) error) error {
+// (fail-closed policies) or runs call on the local one. The call to the
+// shared limiter does not inherit the request's cancellation: a client
+// hanging up must not look like a Redis outage, or anyone could switch
+// sign-in off for everyone by dropping connections. It has its own short
+// deadline instead.
+func (r *ResilientLimiter) do(ctx context.Context, policy string, failClosed bool, call func(context.Context, Limiter) error) error {
 	now := r.now()
 	if now.UnixNano() >= r.downUntil.Load() {
-		err := call(r.shared)
+		sharedCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedTimeout)
+		err := call(sharedCtx, r.shared)
+		cancel()
 		if err == nil {
 			if r.downUntil.Swap(0) != 0 {
 				r.logger.Info("shared rate limiter recovered")
@@ -73,7 +83,7 @@ func (r *ResilientLimiter) do(policy string, failClosed bool, call func(Limiter)
 		return fmt.Errorf("policy %s: %w", policy, ErrLimiterUnavailable)
 	}
 	r.fallbacks.Add(1)
-	return call(r.local)
+	return call(ctx, r.local)
 }
 
 // LimiterStats counts the decisions taken without the shared limiter.
