@@ -223,3 +223,24 @@ func TestHasherConcurrencyBound(t *testing.T) {
 		t.Errorf("%d slot(s) still held after all work finished", n)
 	}
 }
+
+// A login never queues for a hashing slot longer than maxHashWait: under a
+// flood the excess gets ErrHashBusy (503) instead of an ever longer wait.
+func TestHashQueueIsBounded(t *testing.T) {
+	h, err := NewHasher(Argon2Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer h.release()
+	start := time.Now()
+	_, err = h.Hash(context.Background(), "a-password-of-some-length")
+	if !errors.Is(err, ErrHashBusy) {
+		t.Fatalf("Hash with every slot taken: %v, want ErrHashBusy", err)
+	}
+	if waited := time.Since(start); waited < maxHashWait || waited > maxHashWait+time.Second {
+		t.Errorf("gave up after %s, want about %s", waited, maxHashWait)
+	}
+}
