@@ -42,6 +42,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("unknown command %q; %s", command, usage)
 	}
 
+	if err := checkWorkshopSettings(getenv); err != nil {
+		return err
+	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -72,7 +75,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "seed":
 		return seedDemo(ctx, cfg, databaseURL, stdout)
 	default:
-		return runServer(ctx, cfg, databaseURL, logger, stdout)
+		return runServer(ctx, cfg, getenv, databaseURL, logger, stdout)
 	}
 }
 
@@ -147,7 +150,7 @@ func seedDemo(ctx context.Context, cfg config.Config, databaseURL string, stdout
 	return nil
 }
 
-func runServer(ctx context.Context, cfg config.Config, databaseURL string, logger *slog.Logger, stdout io.Writer) error {
+func runServer(ctx context.Context, cfg config.Config, getenv func(string) string, databaseURL string, logger *slog.Logger, stdout io.Writer) error {
 	pool, hasher, err := openPool(ctx, cfg, databaseURL)
 	if err != nil {
 		return err
@@ -172,10 +175,15 @@ func runServer(ctx context.Context, cfg config.Config, databaseURL string, logge
 	}
 	defer closeLimiter()
 	deps := Deps{Config: cfg, Logger: logger, Pool: pool, Hasher: hasher, Storage: storage}
-	handler, err := New(deps, SecureParts(cfg, logger, limiter))
+	parts, addRoutes, err := applyWorkshop(ctx, getenv, deps, SecureParts(cfg, logger, limiter), stdout)
 	if err != nil {
 		return err
 	}
+	handler, err := New(deps, parts)
+	if err != nil {
+		return err
+	}
+	addRoutes(handler)
 	return serve(ctx, cfg.HTTPAddr, handler, cfg.ShutdownTimeout, logger, onListen)
 }
 

@@ -121,6 +121,9 @@ func ErrorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 	}
 }
 
+// StatusOf is the HTTP status the error handler answers err with.
+func StatusOf(err error) int { return problemFor(err).Status }
+
 // problemFor maps an error to its public problem. Unknown errors are 500s
 // that say only that something failed.
 func problemFor(err error) Problem {

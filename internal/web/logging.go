@@ -23,7 +23,7 @@ func RequestLogger(logger *slog.Logger) echo.MiddlewareFunc {
 			if err != nil {
 				// The error handler runs after this middleware returns; the
 				// status it will send is the one problemFor picks.
-				status = problemFor(err).Status
+				status = StatusOf(err)
 			}
 			req := c.Request()
 			logger.LogAttrs(req.Context(), slog.LevelInfo, "request",

@@ -1,0 +1,38 @@
+//go:build workshop
+
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/bulwark-dev/bulwark/internal/workshop"
+)
+
+// checkWorkshopSettings accepts the workshop settings in this build.
+func checkWorkshopSettings(func(string) string) error { return nil }
+
+// applyWorkshop swaps the secure parts for switchable ones and adds the
+// facilitator's routes. This file and internal/workshop are compiled only
+// with -tags workshop; nothing else imports them.
+func applyWorkshop(_ context.Context, getenv func(string) string, deps Deps, parts Parts, stdout io.Writer) (Parts, func(*echo.Echo), error) {
+	board, err := workshop.NewBoard(getenv("BULWARK_VULNS"))
+	if err != nil {
+		return parts, nil, err
+	}
+	// Vulnerable code must not face a network by accident.
+	if !loopbackAddr(deps.Config.HTTPAddr) && getenv("BULWARK_WORKSHOP_ALLOW_REMOTE") != "1" {
+		return parts, nil, errors.New("the workshop build listens on loopback only: set HTTP_ADDR to 127.0.0.1:PORT, or BULWARK_WORKSHOP_ALLOW_REMOTE=1 on an isolated network")
+	}
+	parts.CORS = workshop.CORS(board, parts.CORS)
+	parts.ErrorHandler = workshop.ErrorHandler(board, parts.ErrorHandler, deps.Logger)
+	if _, err := fmt.Fprint(stdout, board.Banner()); err != nil {
+		return parts, nil, err
+	}
+	reset := workshop.Reset(deps.Pool, deps.Hasher, deps.Storage)
+	return parts, func(e *echo.Echo) { workshop.Routes(e, board, reset) }, nil
+}

@@ -1,0 +1,27 @@
+//go:build workshop
+
+package workshop
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bulwark-dev/bulwark/internal/auth"
+	"github.com/bulwark-dev/bulwark/internal/files"
+	"github.com/bulwark-dev/bulwark/internal/seed"
+)
+
+// Reset restores the seeded demo data, for the next demonstration after an
+// attack changed it. Stored objects of deleted rows stay on disk: the demo
+// storage is thrown away with the demo database.
+func Reset(pool *pgxpool.Pool, hasher *auth.Hasher, storage files.Storage) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if _, err := pool.Exec(ctx, `TRUNCATE users, products, orders, order_items, files, refresh_tokens`); err != nil {
+			return fmt.Errorf("workshop reset: %w", err)
+		}
+		_, err := seed.Demo(ctx, pool, hasher, storage)
+		return err
+	}
+}
