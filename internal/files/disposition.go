@@ -76,6 +76,8 @@ func NormalizeFilename(name string) string {
 		_, size := utf8.DecodeLastRuneInString(name)
 		name = name[:len(name)-size]
 	}
+	// The cut can expose a space or dot at the end again.
+	name = strings.TrimRight(name, " .")
 	if name == "" {
 		return "file"
 	}

@@ -131,8 +131,8 @@ func randomName(rng *rand.Rand) string {
 }
 
 func TestNormalizeFilenameProperties(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2)) //nolint:gosec // reproducible test input, not a secret.
-	for i := range 20000 {
+	rng := rand.New(rand.NewPCG(1, 2)) // fixed seed: a failure reproduces
+	for i := range 5000 {
 		in := randomName(rng)
 		out := NormalizeFilename(in)
 		if p := filenameProblems(out); p != nil {
@@ -235,8 +235,8 @@ func TestContentDisposition(t *testing.T) {
 // Whatever the uploader named the file, normalized or not, the header value
 // stays within the grammar and names it exactly.
 func TestContentDispositionProperties(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4)) //nolint:gosec // reproducible test input, not a secret.
-	for i := range 20000 {
+	rng := rand.New(rand.NewPCG(3, 4)) // fixed seed: a failure reproduces
+	for i := range 5000 {
 		name := randomName(rng)
 		if i%2 == 0 {
 			name = NormalizeFilename(name)

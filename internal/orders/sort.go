@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 
@@ -217,8 +218,9 @@ func (c *Cursors) Decode(raw, scope string, s Sort, status Status) (Key, error) 
 	if !ok {
 		return Key{}, errBadCursor
 	}
-	payload, err1 := base64.RawURLEncoding.DecodeString(encPayload)
-	mac, err2 := base64.RawURLEncoding.DecodeString(encMAC)
+	// Strict: one spelling per cursor (unused low bits must be zero).
+	payload, err1 := base64.RawURLEncoding.Strict().DecodeString(encPayload)
+	mac, err2 := base64.RawURLEncoding.Strict().DecodeString(encMAC)
 	// Verify before parsing: nothing in an unauthenticated payload is read.
 	if err1 != nil || err2 != nil || !c.verify(string(payload), mac) {
 		return Key{}, errBadCursor
@@ -278,9 +280,17 @@ func paramError(name, message string) error {
 	return &web.ValidationError{Fields: []web.FieldError{{Field: name, Message: message}}}
 }
 
-// clip keeps echoed parameter names short and valid UTF-8.
+// clip keeps echoed parameter names short, printable and valid UTF-8.
 func clip(s string) string {
-	s = strings.ToValidUTF8(s, "?")
+	if s == "" {
+		return "(empty)"
+	}
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
 	if r := []rune(s); len(r) > 40 {
 		return string(r[:40]) + "…"
 	}
