@@ -61,6 +61,54 @@ func TestWorkshopErrors(t *testing.T) {
 	paired(t, "", map[string]attack.Verdict{"errors/hostile-inputs": attack.Blocked})
 }
 
+// BOLA: the vulnerable lookup hands bob alice's order; the naive one
+// refuses it, but with a 403 that a missing id does not get.
+func TestWorkshopBOLA(t *testing.T) {
+	paired(t, "bola", map[string]attack.Verdict{"bola/read-order": attack.Exploited})
+	paired(t, "bola:naive", map[string]attack.Verdict{"bola/read-order": attack.Blocked, "bola/enumerate-ids": attack.Exploited})
+	paired(t, "", map[string]attack.Verdict{"bola/read-order": attack.Blocked, "bola/enumerate-ids": attack.Blocked})
+}
+
+// Rate limiting: without a limiter one account is brute-forced; per-IP
+// limits keyed on X-Forwarded-For stop one address but reset with a header.
+func TestWorkshopRateLimit(t *testing.T) {
+	paired(t, "ratelimit", map[string]attack.Verdict{"ratelimit/brute-force-one-account": attack.Exploited})
+	paired(t, "ratelimit:naive", map[string]attack.Verdict{
+		"ratelimit/brute-force-one-account": attack.Blocked, "ratelimit/reset-by-forwarded-for": attack.Exploited,
+	})
+	paired(t, "", map[string]attack.Verdict{
+		"ratelimit/brute-force-one-account": attack.Blocked, "ratelimit/reset-by-forwarded-for": attack.Blocked,
+	})
+}
+
+// Mass assignment: a loose decoder binds "role"; a denylist of "role" is
+// passed by "Role".
+func TestWorkshopMassAssignment(t *testing.T) {
+	paired(t, "mass-assignment", map[string]attack.Verdict{"mass-assignment/role-on-patch-me": attack.Exploited})
+	paired(t, "mass-assignment:naive", map[string]attack.Verdict{
+		"mass-assignment/role-on-patch-me": attack.Blocked, "mass-assignment/role-other-casing": attack.Exploited,
+	})
+	paired(t, "", map[string]attack.Verdict{
+		"mass-assignment/role-on-patch-me": attack.Blocked, "mass-assignment/role-other-casing": attack.Blocked,
+	})
+}
+
+// Exposure: the raw row leaks the hash; hiding the hash alone leaks the
+// other internal columns.
+func TestWorkshopExposure(t *testing.T) {
+	paired(t, "exposure", map[string]attack.Verdict{"exposure/password-hash": attack.Exploited})
+	paired(t, "exposure:naive", map[string]attack.Verdict{"exposure/password-hash": attack.Blocked, "exposure/user-fields": attack.Exploited})
+	paired(t, "", map[string]attack.Verdict{"exposure/password-hash": attack.Blocked, "exposure/user-fields": attack.Blocked})
+}
+
+// SQL injection: sort pasted into ORDER BY runs stacked statements;
+// stripping ';' and '--' stops those but not an expression in the sort.
+func TestWorkshopSQLInjection(t *testing.T) {
+	paired(t, "sqli", map[string]attack.Verdict{"sqli/stacked-sleep": attack.Exploited, "sqli/boolean-blind": attack.Exploited})
+	paired(t, "sqli:naive", map[string]attack.Verdict{"sqli/stacked-sleep": attack.Blocked, "sqli/boolean-blind": attack.Exploited})
+	paired(t, "", map[string]attack.Verdict{"sqli/stacked-sleep": attack.Blocked, "sqli/boolean-blind": attack.Blocked})
+}
+
 // Switches flip live, from loopback, and the verdict follows without a
 // restart.
 func TestWorkshopSwitchesFlipLive(t *testing.T) {

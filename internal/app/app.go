@@ -23,8 +23,9 @@ import (
 // the same parts. Secure code never checks which it got: there is no
 // "if vulnerable" anywhere outside internal/workshop.
 type Parts struct {
-	// ResolveOrder loads {id} for the caller before an order handler runs.
-	ResolveOrder func(*orders.Service) echo.MiddlewareFunc
+	// OrderFinder is the lookup orders.ResolveOwned runs for {id} before an
+	// order handler: the service's own, scoped to the caller in the SQL.
+	OrderFinder  func(*orders.Service) orders.OwnedFinder
 	Binder       echo.Binder
 	ErrorHandler echo.HTTPErrorHandler
 	CORS         echo.MiddlewareFunc
@@ -32,6 +33,10 @@ type Parts struct {
 	Scheme       echo.SchemeExtractor
 	Limiter      web.Limiter
 	Limits       Limits
+	// Wrap gets each route whose handler is a part, named by method and
+	// path ("PATCH /users/me"), and returns the handler to register: the
+	// secure build's returns it unchanged.
+	Wrap func(route string, h echo.HandlerFunc) echo.HandlerFunc
 }
 
 // SecureParts returns the parts of the default build, around the limiter
@@ -39,7 +44,7 @@ type Parts struct {
 func SecureParts(cfg config.Config, logger *slog.Logger, limiter web.Limiter) Parts {
 	ip, scheme := web.ClientIP(cfg.TrustedProxies)
 	return Parts{
-		ResolveOrder: orders.ResolveOwned,
+		OrderFinder:  func(svc *orders.Service) orders.OwnedFinder { return svc },
 		Binder:       web.StrictJSONBinder{Validator: web.NewValidator()},
 		ErrorHandler: web.ErrorHandler(logger),
 		CORS:         web.CORS(cfg.CORSAllowedOrigins),
@@ -47,6 +52,7 @@ func SecureParts(cfg config.Config, logger *slog.Logger, limiter web.Limiter) Pa
 		Scheme:       scheme,
 		Limiter:      limiter,
 		Limits:       DefaultLimits(),
+		Wrap:         func(_ string, h echo.HandlerFunc) echo.HandlerFunc { return h },
 	}
 }
 
@@ -106,7 +112,7 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 	}
 	mw := middlewares{
 		authenticate: auth.Authenticate(tokens),
-		ownedOrder:   parts.ResolveOrder(orderService),
+		ownedOrder:   orders.ResolveOwned(parts.OrderFinder(orderService)),
 		ownedFile:    files.ResolveOwned(fileService),
 		requireAdmin: auth.RequireRole(authStore, auth.RoleAdmin),
 	}

@@ -36,6 +36,10 @@ func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
 	perIP := web.RateLimit(parts.Limiter, parts.Limits.PerIP, web.ByIP)
 	authPerIP := web.RateLimit(parts.Limiter, parts.Limits.AuthPerIP, web.ByIP)
 	perUser := web.RateLimit(parts.Limiter, parts.Limits.PerUser, byUser)
+	// wrap marks the routes whose handler is itself a part (Parts.Wrap):
+	// the secure build registers the handler as it is, the workshop build
+	// swaps in a variant per request.
+	wrap := parts.Wrap
 
 	// Order matters: the request id first so every later line can carry it;
 	// the logger outside Recover so a panic is logged as the 500 it becomes;
@@ -65,11 +69,11 @@ func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
 
 	// Authenticated: the bearer token is checked first, then the user's limit.
 	user := v1.Group("", mw.authenticate, perUser)
-	user.GET("/users/me", h.auth.Me)
-	user.PATCH("/users/me", h.auth.UpdateMe)
+	user.GET("/users/me", wrap("GET /users/me", h.auth.Me))
+	user.PATCH("/users/me", wrap("PATCH /users/me", h.auth.UpdateMe))
 	user.GET("/products", h.orders.ListProducts)
 	user.POST("/orders", h.orders.Create)
-	user.GET("/orders", h.orders.List)
+	user.GET("/orders", wrap("GET /orders", h.orders.List))
 	// Every {id} route resolves the order for the caller first: another
 	// customer's order is a 404 before the handler runs (docs/01-bola.md).
 	user.GET("/orders/:id", h.orders.Get, mw.ownedOrder)

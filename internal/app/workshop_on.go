@@ -30,6 +30,10 @@ func applyWorkshop(_ context.Context, getenv func(string) string, deps Deps, par
 	}
 	parts.CORS = workshop.CORS(board, parts.CORS)
 	parts.ErrorHandler = workshop.ErrorHandler(board, parts.ErrorHandler, deps.Logger)
+	parts.OrderFinder = workshop.OrderFinder(board, deps.Pool, parts.OrderFinder)
+	parts.Limiter = workshop.Limiter(board, parts.Limiter)
+	parts.IPExtractor = workshop.IPExtractor(board, parts.IPExtractor)
+	parts.Wrap = workshop.Wrap(board, deps.Pool, parts.Wrap)
 	if _, err := fmt.Fprint(stdout, board.Banner()); err != nil {
 		return parts, nil, err
 	}

@@ -102,6 +102,7 @@ func Catalogue() []Attack {
 	all = append(all, corsAttacks()...)
 	all = append(all, misconfigurationAttacks()...)
 	all = append(all, sqliAttacks()...)
+	all = append(all, sqliExploitAttacks()...)
 	all = append(all, fileAttacks()...)
 	return all
 }

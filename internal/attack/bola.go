@@ -16,8 +16,13 @@ func bolaAttacks() []Attack {
 	return []Attack{
 		{
 			ID: "bola/read-order", Issue: "bola", OWASP: "API1:2023", CWE: "CWE-639",
-			Story: "Bob reads alice's order by its id; the answer must match that for an id that does not exist.",
+			Story: "Bob reads alice's order by its id.",
 			Run:   bolaRead,
+		},
+		{
+			ID: "bola/enumerate-ids", Issue: "bola", OWASP: "API1:2023", CWE: "CWE-204",
+			Story: "Bob compares the answers for alice's order id and an id that does not exist, to learn which ids are real.",
+			Run:   bolaEnumerate,
 		},
 		{
 			ID: "bola/patch-order", Issue: "bola", OWASP: "API1:2023", CWE: "CWE-639",
@@ -57,18 +62,31 @@ func bolaRead(ctx context.Context, t *Target) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if x.status == http.StatusOK {
+	if x.status == http.StatusOK || strings.Contains(string(x.body), "alice's private note") {
 		return exploited("bob read alice's order: %s", x)
+	}
+	return blocked("bob was refused alice's order: %s", x)
+}
+
+// bolaEnumerate asks for alice's order and for one that does not exist. A
+// 403 for "exists but not yours" against a 404 for "does not exist" (or any
+// other difference) lets bob probe which ids exist, even if he reads none.
+func bolaEnumerate(ctx context.Context, t *Target) (Result, error) {
+	_, bob, victim, err := t.aliceAndBob(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	_, x, err := t.getOrder(ctx, bob.AccessToken, victim.ID)
+	if err != nil {
+		return Result{}, err
 	}
 	_, missing, err := t.getOrder(ctx, bob.AccessToken, "00000000-0000-4000-8000-000000000000")
 	if err != nil {
 		return Result{}, err
 	}
-	// A 403 for "exists but not yours" against a 404 for "does not exist"
-	// lets bob enumerate which ids exist.
 	if x.status != missing.status || normalizeProblem(x.body) != normalizeProblem(missing.body) {
 		return exploited("alice's order answers %d %s, a missing one %d %s: existence leaks",
-			x.status, normalizeProblem(x.body), missing.status, normalizeProblem(missing.body))
+			x.status, clip(normalizeProblem(x.body), 200), missing.status, clip(normalizeProblem(missing.body), 200))
 	}
 	return blocked("alice's order and a missing one both answer %d %s", x.status, normalizeProblem(x.body))
 }

@@ -21,8 +21,13 @@ func forbiddenKeys() []string {
 func exposureAttacks() []Attack {
 	return []Attack{
 		{
+			ID: "exposure/password-hash", Issue: "exposure", OWASP: "API3:2023", CWE: "CWE-213",
+			Story: "Read register, login and /users/me responses looking for the account's password hash.",
+			Run:   passwordHash,
+		},
+		{
 			ID: "exposure/user-fields", Issue: "exposure", OWASP: "API3:2023", CWE: "CWE-213",
-			Story: "Read register, login and /users/me responses looking for hashes and internal columns.",
+			Story: "Read register, login and /users/me responses for exactly their documented keys: no internal column of any name.",
 			Run:   userFields,
 		},
 		{
@@ -175,22 +180,52 @@ func adminOrderFields(ctx context.Context, t *Target) (Result, error) {
 	return blocked("staff list has internal notes and customers, no payment reference or hash")
 }
 
-func userFields(ctx context.Context, t *Target) (Result, error) {
+// userResponses registers a new account, signs in as it and reads
+// /users/me: every response that is about the caller's own account.
+func (t *Target) userResponses(ctx context.Context) (reg, loginX, meX *exchange, err error) {
 	email := fmt.Sprintf("eve-%d@example.com", randInt())
-	reg, err := t.send(ctx, request{method: http.MethodPost, path: "/api/v1/auth/register",
+	reg, err = t.send(ctx, request{method: http.MethodPost, path: "/api/v1/auth/register",
 		body: fmt.Sprintf(`{"email":%q,"password":"correct-horse-battery","name":"Eve"}`, email)})
 	if err != nil {
-		return Result{}, err
+		return nil, nil, nil, err
 	}
-	loginX, err := t.send(ctx, loginRequest(email, "correct-horse-battery"))
+	loginX, err = t.send(ctx, loginRequest(email, "correct-horse-battery"))
 	if err != nil {
-		return Result{}, err
+		return nil, nil, nil, err
 	}
 	var tok tokens
 	if err := json.Unmarshal(loginX.body, &tok); err != nil || tok.AccessToken == "" {
-		return Result{}, fmt.Errorf("login as the new account failed: %s", loginX)
+		return nil, nil, nil, fmt.Errorf("login as the new account failed: %s", loginX)
 	}
-	_, meX, err := t.me(ctx, tok.AccessToken)
+	_, meX, err = t.me(ctx, tok.AccessToken)
+	return reg, loginX, meX, err
+}
+
+// passwordHash looks for the one field everyone knows to hide: a key named
+// like a password hash, or a value shaped like one (PHC strings start with
+// "$argon2", "$2a$", "$scrypt$"…).
+func passwordHash(ctx context.Context, t *Target) (Result, error) {
+	reg, loginX, meX, err := t.userResponses(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	for _, x := range []*exchange{reg, loginX, meX} {
+		for _, k := range leakedKeys(x.body) {
+			if strings.EqualFold(strings.ReplaceAll(k, "_", ""), "passwordhash") {
+				return exploited("%s exposed: %s", k, x)
+			}
+		}
+		for _, prefix := range []string{"$argon2", "$2a$", "$2b$", "$2y$", "$scrypt$", "$pbkdf2"} {
+			if strings.Contains(string(x.body), prefix) {
+				return exploited("a value shaped like a password hash (%s…) exposed: %s", prefix, x)
+			}
+		}
+	}
+	return blocked("no password hash, by key or by shape, in register, login or /users/me")
+}
+
+func userFields(ctx context.Context, t *Target) (Result, error) {
+	reg, loginX, meX, err := t.userResponses(ctx)
 	if err != nil {
 		return Result{}, err
 	}

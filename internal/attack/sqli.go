@@ -242,7 +242,8 @@ func pollution(param, a, b string) []probe {
 		rawProbe(param, param+"="+url.QueryEscape(a)+"&"+param),
 		rawProbe(param+"[]", param+"%5B%5D="+url.QueryEscape(a)),
 		rawProbe(strings.ToUpper(param), param+"="+url.QueryEscape(a)+"&"+strings.ToUpper(param)+"="+url.QueryEscape(b)),
-		rawProbe(param+"\x00", param+"%00="+url.QueryEscape(a)),
+		// The name is echoed printable, its NUL as "?" (orders.clip).
+		rawProbe(param+"?", param+"%00="+url.QueryEscape(a)),
 	}
 }
 

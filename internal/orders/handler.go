@@ -1,6 +1,7 @@
 package orders
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -21,20 +22,28 @@ func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
 const ownedOrderKey = "orders.owned"
 
+// OwnedFinder loads an order for its owner, or fails with ErrNotFound.
+// *Service is the one the server uses; ResolveOwned asks for no more than
+// this method, so the lookup is a part the server is assembled from
+// (internal/app.Parts.OrderFinder).
+type OwnedFinder interface {
+	GetForOwner(ctx context.Context, owner, id uuid.UUID) (Order, error)
+}
+
 // ResolveOwned loads the order named by the {id} path parameter for the
 // caller, before the handler runs, and refuses the request with 404 when
 // the caller does not own it. A malformed id, a missing order and another
 // customer's order get the same answer, so the answer says nothing about
 // which ids exist (docs/01-bola.md). Handlers behind it read the order from
 // the context instead of the path, so none can forget the check.
-func ResolveOwned(svc *Service) echo.MiddlewareFunc {
+func ResolveOwned(find OwnedFinder) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
 			id, err := uuid.Parse(c.Param("id"))
 			if err != nil {
 				return fmt.Errorf("order id %q: %w", c.Param("id"), ErrNotFound)
 			}
-			order, err := svc.GetForOwner(c.Request().Context(), auth.UserID(c), id)
+			order, err := find.GetForOwner(c.Request().Context(), auth.UserID(c), id)
 			if err != nil {
 				return err
 			}

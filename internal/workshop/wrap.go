@@ -1,0 +1,39 @@
+//go:build workshop
+
+package workshop
+
+import (
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v5"
+)
+
+// Wrap switches the handlers of the routes internal/app/routes.go passes
+// through Parts.Wrap. Each such route belongs to one issue; per request,
+// that issue's switch picks the secure handler or a variant.
+func Wrap(b *Board, pool *pgxpool.Pool, secure func(string, echo.HandlerFunc) echo.HandlerFunc) func(string, echo.HandlerFunc) echo.HandlerFunc {
+	byRoute := map[string]struct {
+		issue             string
+		vulnerable, naive echo.HandlerFunc
+	}{
+		"PATCH /users/me": {"mass-assignment", updateMeVulnerable(pool), updateMeNaive(pool)},
+		"GET /users/me":   {"exposure", meVulnerable(pool), meNaive(pool)},
+		"GET /orders":     {"sqli", listOrdersVulnerable(pool), listOrdersNaive(pool)},
+	}
+	return func(route string, h echo.HandlerFunc) echo.HandlerFunc {
+		h = secure(route, h)
+		v, ok := byRoute[route]
+		if !ok {
+			return h
+		}
+		return func(c *echo.Context) error {
+			switch b.Get(v.issue) {
+			case Vulnerable:
+				return v.vulnerable(c)
+			case Naive:
+				return v.naive(c)
+			default:
+				return h(c)
+			}
+		}
+	}
+}
