@@ -27,7 +27,11 @@ type Store struct {
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{q: db.New(pool)} }
 
 // adminRow has the columns of every Admin order query.
-type adminRow struct {
+type adminRow adminFields
+
+// adminFields is the field list itself, as an alias, so that convert can
+// accept every sqlc row type with exactly these fields (~adminFields).
+type adminFields = struct {
 	ID              uuid.UUID
 	OwnerID         uuid.UUID
 	Status          string
@@ -114,20 +118,7 @@ func (s *Store) list(ctx context.Context, p orders.ListParams) ([]Order, error) 
 	return s.withItems(ctx, rows)
 }
 
-func convert[R ~struct {
-	ID              uuid.UUID
-	OwnerID         uuid.UUID
-	Status          string
-	TotalCents      int64
-	Currency        string
-	ShippingAddress []byte
-	Note            string
-	InternalNote    string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-	CustomerName    string
-	CustomerEmail   string
-}](rows []R, err error) ([]adminRow, error) {
+func convert[R ~adminFields](rows []R, err error) ([]adminRow, error) {
 	if err != nil {
 		return nil, err
 	}

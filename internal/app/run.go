@@ -15,6 +15,7 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/auth"
 	"github.com/bulwark-dev/bulwark/internal/config"
+	"github.com/bulwark-dev/bulwark/internal/files"
 	"github.com/bulwark-dev/bulwark/internal/postgres"
 	"github.com/bulwark-dev/bulwark/internal/postgres/cluster"
 	"github.com/bulwark-dev/bulwark/internal/seed"
@@ -116,33 +117,40 @@ func migrate(ctx context.Context, databaseURL string, logger *slog.Logger) error
 	return nil
 }
 
-// openPool opens the database pool and the password hasher that serving and
-// seeding both need.
-func openPool(ctx context.Context, cfg config.Config, databaseURL string) (*pgxpool.Pool, *auth.Hasher, error) {
+// resources are what serving and seeding both need: the database pool,
+// the password hasher and the file storage.
+type resources struct {
+	pool    *pgxpool.Pool
+	hasher  *auth.Hasher
+	storage files.Storage
+	close   func()
+}
+
+func openResources(ctx context.Context, cfg config.Config, databaseURL string) (resources, error) {
 	pool, err := postgres.Open(ctx, databaseURL)
 	if err != nil {
-		return nil, nil, err
+		return resources{}, err
 	}
 	hasher, err := auth.NewHasher(auth.OWASPParams(), cfg.HashConcurrency)
 	if err != nil {
 		pool.Close()
-		return nil, nil, err
+		return resources{}, err
 	}
-	return pool, hasher, nil
+	storage, closeStorage, err := OpenStorage(ctx, cfg)
+	if err != nil {
+		pool.Close()
+		return resources{}, err
+	}
+	return resources{pool: pool, hasher: hasher, storage: storage, close: func() { closeStorage(); pool.Close() }}, nil
 }
 
 func seedDemo(ctx context.Context, cfg config.Config, databaseURL string, stdout io.Writer) error {
-	pool, hasher, err := openPool(ctx, cfg, databaseURL)
+	r, err := openResources(ctx, cfg, databaseURL)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	storage, closeStorage, err := OpenStorage(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeStorage()
-	accounts, err := seed.Demo(ctx, pool, hasher, storage)
+	defer r.close()
+	accounts, err := seed.Demo(ctx, r.pool, r.hasher, r.storage)
 	if err != nil {
 		return err
 	}
@@ -151,19 +159,14 @@ func seedDemo(ctx context.Context, cfg config.Config, databaseURL string, stdout
 }
 
 func runServer(ctx context.Context, cfg config.Config, getenv func(string) string, databaseURL string, logger *slog.Logger, stdout io.Writer) error {
-	pool, hasher, err := openPool(ctx, cfg, databaseURL)
+	r, err := openResources(ctx, cfg, databaseURL)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	storage, closeStorage, err := OpenStorage(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeStorage()
+	defer r.close()
 	var onListen func(string)
 	if cfg.SeedDemoData {
-		accounts, err := seed.Demo(ctx, pool, hasher, storage)
+		accounts, err := seed.Demo(ctx, r.pool, r.hasher, r.storage)
 		if err != nil {
 			return err
 		}
@@ -174,7 +177,7 @@ func runServer(ctx context.Context, cfg config.Config, getenv func(string) strin
 		return err
 	}
 	defer closeLimiter()
-	deps := Deps{Config: cfg, Logger: logger, Pool: pool, Hasher: hasher, Storage: storage}
+	deps := Deps{Config: cfg, Logger: logger, Pool: r.pool, Hasher: r.hasher, Storage: r.storage}
 	parts, addRoutes, err := applyWorkshop(ctx, getenv, deps, SecureParts(cfg, logger, limiter), stdout)
 	if err != nil {
 		return err

@@ -33,7 +33,11 @@ func NewStore(pool *pgxpool.Pool) *Store {
 // orderRow has the columns every customer-side order query returns. sqlc
 // makes one row type per query; they convert to this one because their
 // fields are the same, and the compiler checks that they stay the same.
-type orderRow struct {
+type orderRow orderFields
+
+// orderFields is the field list itself, as an alias, so that convert can
+// accept every sqlc row type with exactly these fields (~orderFields).
+type orderFields = struct {
 	ID              uuid.UUID
 	OwnerID         uuid.UUID
 	Status          string
@@ -131,17 +135,7 @@ func (s *Store) listForOwner(ctx context.Context, owner uuid.UUID, p ListParams)
 
 // convert turns any slice of sqlc row types with orderRow's fields into
 // orderRows.
-func convert[R ~struct {
-	ID              uuid.UUID
-	OwnerID         uuid.UUID
-	Status          string
-	TotalCents      int64
-	Currency        string
-	ShippingAddress []byte
-	Note            string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-}](rows []R, err error) ([]orderRow, error) {
+func convert[R ~orderFields](rows []R, err error) ([]orderRow, error) {
 	if err != nil {
 		return nil, err
 	}
