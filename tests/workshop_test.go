@@ -141,3 +141,17 @@ func TestWorkshopSwitchesFlipLive(t *testing.T) {
 		t.Errorf("after switching cors to vulnerable: %s", v)
 	}
 }
+
+func TestWorkshopFiles(t *testing.T) {
+	paired(t, "files", map[string]attack.Verdict{"files/unsigned-traversal": attack.Exploited})
+	paired(t, "files:naive", map[string]attack.Verdict{"files/unsigned-traversal": attack.Blocked, "files/nested-traversal": attack.Exploited})
+	paired(t, "", map[string]attack.Verdict{"files/unsigned-traversal": attack.Blocked, "files/nested-traversal": attack.Blocked})
+}
+
+func TestWorkshopValidation(t *testing.T) {
+	paired(t, "validation", map[string]attack.Verdict{"validation/top-level-bounds": attack.Exploited})
+	paired(t, "validation:naive", map[string]attack.Verdict{
+		"validation/top-level-bounds": attack.Blocked, "validation/markup-in-address": attack.Exploited, "validation/nested-bounds": attack.Exploited,
+	})
+	paired(t, "", map[string]attack.Verdict{"validation/top-level-bounds": attack.Blocked, "validation/markup-in-address": attack.Blocked})
+}

@@ -87,7 +87,7 @@ func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
 
 	// Public, because the signature in the link is the permission
 	// (docs/06-file-access.md); limited per IP like every route.
-	e.GET(DownloadPath, h.files.Download)
+	e.GET(DownloadPath, wrap("GET /downloads", h.files.Download))
 
 	// Staff: deny by default. The role is re-read from the database on each
 	// request, so a demoted admin is refused at once (docs/bfla.md).

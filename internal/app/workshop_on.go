@@ -29,11 +29,12 @@ func applyWorkshop(_ context.Context, getenv func(string) string, deps Deps, par
 		return parts, nil, errors.New("the workshop build listens on loopback only: set HTTP_ADDR to 127.0.0.1:PORT, or BULWARK_WORKSHOP_ALLOW_REMOTE=1 on an isolated network")
 	}
 	parts.CORS = workshop.CORS(board, parts.CORS)
+	parts.Binder = workshop.Binder(board, parts.Binder)
 	parts.ErrorHandler = workshop.ErrorHandler(board, parts.ErrorHandler, deps.Logger)
 	parts.OrderFinder = workshop.OrderFinder(board, deps.Pool, parts.OrderFinder)
 	parts.Limiter = workshop.Limiter(board, parts.Limiter)
 	parts.IPExtractor = workshop.IPExtractor(board, parts.IPExtractor)
-	parts.Wrap = workshop.Wrap(board, deps.Pool, parts.Wrap)
+	parts.Wrap = workshop.Wrap(board, deps.Pool, deps.Config.FileStorageDir, parts.Wrap)
 	if _, err := fmt.Fprint(stdout, board.Banner()); err != nil {
 		return parts, nil, err
 	}

@@ -104,6 +104,7 @@ func Catalogue() []Attack {
 	all = append(all, sqliAttacks()...)
 	all = append(all, sqliExploitAttacks()...)
 	all = append(all, fileAttacks()...)
+	all = append(all, fileBasicAttacks()...)
 	return all
 }
 

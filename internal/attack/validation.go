@@ -28,6 +28,11 @@ func validationAttacks() []Attack {
 			Story: "A note with markup is stored as given and only ever served as JSON text, never as a page.",
 			Run:   noteAsJSON,
 		},
+		{
+			ID: "validation/top-level-bounds", Issue: "validation", OWASP: "API4:2023", CWE: "CWE-20",
+			Story: "Basic: a 1001-character note and 51 items, bounds on the order's own top-level fields.",
+			Run:   topLevelBounds,
+		},
 	}
 }
 
@@ -199,4 +204,19 @@ func noteAsJSON(ctx context.Context, t *Target) (Result, error) {
 		return exploited("raw markup in the JSON bytes (not escaped): %s", x)
 	}
 	return blocked("stored as given, served as %s with nosniff and the markup escaped in the JSON", ct)
+}
+
+// topLevelBounds is the basic attack: only the order's own fields are out
+// of bounds, so a binder that validates the top level and never descends
+// into nested values still refuses it. markup-in-address and nested-bounds
+// are the bypass: the same binder lets their nested values through.
+func topLevelBounds(ctx context.Context, t *Target) (Result, error) {
+	many := make([]any, 51)
+	for i := range many {
+		many[i] = map[string]any{"product_id": fmt.Sprintf("9e000000-0000-4000-8000-%012d", i+1), "quantity": 1}
+	}
+	return expectRejected(ctx, t, []badOrder{
+		{"note", orderWith(func(o map[string]any) { o["note"] = strings.Repeat("n", 1001) })},
+		{"items", orderWith(func(o map[string]any) { o["items"] = many })},
+	})
 }

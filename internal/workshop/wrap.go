@@ -10,7 +10,7 @@ import (
 // Wrap switches the handlers of the routes internal/app/routes.go passes
 // through Parts.Wrap. Each such route belongs to one issue; per request,
 // that issue's switch picks the secure handler or a variant.
-func Wrap(b *Board, pool *pgxpool.Pool, secure func(string, echo.HandlerFunc) echo.HandlerFunc) func(string, echo.HandlerFunc) echo.HandlerFunc {
+func Wrap(b *Board, pool *pgxpool.Pool, storageDir string, secure func(string, echo.HandlerFunc) echo.HandlerFunc) func(string, echo.HandlerFunc) echo.HandlerFunc {
 	byRoute := map[string]struct {
 		issue             string
 		vulnerable, naive echo.HandlerFunc
@@ -18,6 +18,7 @@ func Wrap(b *Board, pool *pgxpool.Pool, secure func(string, echo.HandlerFunc) ec
 		"PATCH /users/me": {"mass-assignment", updateMeVulnerable(pool), updateMeNaive(pool)},
 		"GET /users/me":   {"exposure", meVulnerable(pool), meNaive(pool)},
 		"GET /orders":     {"sqli", listOrdersVulnerable(pool), listOrdersNaive(pool)},
+		"GET /downloads":  {"files", downloadVulnerable(storageDir), downloadNaive(storageDir)},
 	}
 	return func(route string, h echo.HandlerFunc) echo.HandlerFunc {
 		h = secure(route, h)
