@@ -155,3 +155,43 @@ func TestWorkshopValidation(t *testing.T) {
 	})
 	paired(t, "", map[string]attack.Verdict{"validation/top-level-bounds": attack.Blocked, "validation/markup-in-address": attack.Blocked})
 }
+
+// POST /workshop/reset restores the demo data and gives the rate limits
+// their allowance back, so the next demonstration starts clean.
+func TestWorkshopResetRestoresDataAndLimits(t *testing.T) {
+	srv := startServer(t, nil)
+	ctx := context.Background()
+	post := func(path, body string) int {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	limited := false
+	for i := range 30 {
+		if post("/api/v1/auth/login", `{"email":"alice@example.com","password":"wrong-guess-`+strings.Repeat("x", i)+`"}`) == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("control: the brute force was never limited")
+	}
+	if s := post("/api/v1/auth/register", `{"email":"extra@example.com","password":"correct-horse-battery","name":"Extra"}`); s != http.StatusCreated {
+		t.Fatalf("control: register before the reset: %d", s)
+	}
+	if s := post("/workshop/reset", ""); s != http.StatusOK {
+		t.Fatalf("reset: %d", s)
+	}
+	if s := post("/api/v1/auth/login", `{"email":"alice@example.com","password":"alice-demo-password"}`); s != http.StatusOK {
+		t.Errorf("alice's login after reset: %d, want 200 (limits cleared)", s)
+	}
+	if s := post("/api/v1/auth/login", `{"email":"extra@example.com","password":"correct-horse-battery"}`); s != http.StatusUnauthorized {
+		t.Errorf("an account registered before the reset can still log in (%d): data not restored", s)
+	}
+}

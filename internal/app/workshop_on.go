@@ -28,6 +28,7 @@ func applyWorkshop(_ context.Context, getenv func(string) string, deps Deps, par
 	if !loopbackAddr(deps.Config.HTTPAddr) && getenv("BULWARK_WORKSHOP_ALLOW_REMOTE") != "1" {
 		return parts, nil, errors.New("the workshop build listens on loopback only: set HTTP_ADDR to 127.0.0.1:PORT, or BULWARK_WORKSHOP_ALLOW_REMOTE=1 on an isolated network")
 	}
+	secureLimiter := parts.Limiter
 	parts.CORS = workshop.CORS(board, parts.CORS)
 	parts.Binder = workshop.Binder(board, parts.Binder)
 	parts.ErrorHandler = workshop.ErrorHandler(board, parts.ErrorHandler, deps.Logger)
@@ -38,6 +39,6 @@ func applyWorkshop(_ context.Context, getenv func(string) string, deps Deps, par
 	if _, err := fmt.Fprint(stdout, board.Banner()); err != nil {
 		return parts, nil, err
 	}
-	reset := workshop.Reset(deps.Pool, deps.Hasher, deps.Storage)
+	reset := workshop.Reset(deps.Pool, deps.Hasher, deps.Storage, secureLimiter)
 	return parts, func(e *echo.Echo) { workshop.Routes(e, board, reset) }, nil
 }

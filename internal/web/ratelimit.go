@@ -112,6 +112,14 @@ func (m *MemoryLimiter) Allow(_ context.Context, key string, p Policy, cost int)
 	}, nil
 }
 
+// Clear forgets every allowance and backoff, as after a restart.
+func (m *MemoryLimiter) Clear() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	clear(m.tat)
+	clear(m.backoff)
+}
+
 // sweep drops keys whose allowance is fully refilled, so memory follows the
 // number of recently active clients, not every client ever seen.
 func (m *MemoryLimiter) sweep(now time.Time) {

@@ -276,3 +276,20 @@ func TestRateLimitMiddleware(t *testing.T) {
 		t.Errorf("responses (-want +got):\n%s", diff)
 	}
 }
+
+// Clear gives every key its full allowance back.
+func TestMemoryLimiterClear(t *testing.T) {
+	m := NewMemoryLimiter()
+	p := Policy{Name: "p", Burst: 1, Period: time.Hour}
+	ctx := context.Background()
+	if d, _ := m.Allow(ctx, "k", p, 1); !d.Allowed {
+		t.Fatal("first request refused")
+	}
+	if d, _ := m.Allow(ctx, "k", p, 1); d.Allowed {
+		t.Fatal("control: second request allowed")
+	}
+	m.Clear()
+	if d, _ := m.Allow(ctx, "k", p, 1); !d.Allowed {
+		t.Error("refused after Clear")
+	}
+}

@@ -14,10 +14,15 @@ import (
 )
 
 // Reset restores the seeded demo data, for the next demonstration after an
-// attack changed it. Stored objects of deleted rows stay on disk: the demo
-// storage is thrown away with the demo database.
-func Reset(pool *pgxpool.Pool, hasher *auth.Hasher, storage files.Storage) func(context.Context) error {
+// attack changed it, and gives every rate limit its full allowance back (an
+// in-memory limiter only), so a rate-limit demonstration can follow the
+// others. Stored objects of deleted rows stay on disk: the demo storage is
+// thrown away with the demo database.
+func Reset(pool *pgxpool.Pool, hasher *auth.Hasher, storage files.Storage, limiter any) func(context.Context) error {
 	return func(ctx context.Context) error {
+		if l, ok := limiter.(interface{ Clear() }); ok {
+			l.Clear()
+		}
 		if _, err := pool.Exec(ctx, `TRUNCATE users, products, orders, order_items, files, refresh_tokens`); err != nil {
 			return fmt.Errorf("workshop reset: %w", err)
 		}
