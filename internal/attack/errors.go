@@ -48,6 +48,9 @@ func hostileInputs(ctx context.Context, t *Target) (Result, error) {
 		{method: http.MethodGet, path: "/api/v1/users/me", token: "not.a.jwt"},
 		{method: http.MethodGet, path: "/api/v1/users/me", token: strings.Repeat("A", 3000)},
 		{method: http.MethodPost, path: "/api/v1/auth/login", body: `{"email":null,"password":true}`},
+		// A NUL byte is valid JSON but not storable text in PostgreSQL.
+		{method: http.MethodPost, path: "/api/v1/auth/login", body: `{"email":"a\u0000b@example.com","password":"x"}`},
+		{method: http.MethodPost, path: "/api/v1/auth/refresh", body: `{"refresh_token":"rt_\u0000"}`},
 		{method: http.MethodPost, path: "/api/v1/auth/register", body: `{"email":"a@b.c","password":"` + strings.Repeat("p", 200) + `","name":"x"}`},
 		{method: http.MethodPost, path: "/api/v1/auth/refresh", body: `{"refresh_token":"rt_' OR 1=1 --"}`},
 		{method: http.MethodGet, path: "/api/v1/users/%00"},

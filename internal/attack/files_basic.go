@@ -19,14 +19,17 @@ func fileBasicAttacks() []Attack {
 			ID: "files/unsigned-traversal", Issue: "files", OWASP: "API8:2023", CWE: "CWE-22",
 			Story: "Ask the download route for ../canary.txt, ../../canary.txt and ../passwd with no signature: the canary outside the storage root must never come back.",
 			Run: func(ctx context.Context, t *Target) (Result, error) {
-				return unsignedKeys(ctx, t, "../canary.txt", "../../canary.txt", "../passwd")
+				// The canary keys find what the tests plant next to the
+				// storage root; the deep one reaches /etc/passwd from
+				// wherever a live demo keeps its files.
+				return unsignedKeys(ctx, t, "../canary.txt", "../../canary.txt", "../passwd", strings.Repeat("../", 12)+"etc/passwd")
 			},
 		},
 		{
 			ID: "files/nested-traversal", Issue: "files", OWASP: "API8:2023", CWE: "CWE-22",
 			Story: "Nest the ../ in the unsigned key (....//canary.txt, ..././canary.txt, ....//....//canary.txt) so that stripping ../ once rebuilds it.",
 			Run: func(ctx context.Context, t *Target) (Result, error) {
-				return unsignedKeys(ctx, t, "....//canary.txt", "..././canary.txt", "....//....//canary.txt")
+				return unsignedKeys(ctx, t, "....//canary.txt", "..././canary.txt", "....//....//canary.txt", strings.Repeat("....//", 12)+"etc/passwd")
 			},
 		},
 	}

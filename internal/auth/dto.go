@@ -14,7 +14,9 @@ type registerRequest struct {
 }
 
 type loginRequest struct {
-	Email string `json:"email" validate:"required,max=254"`
+	// safetext refuses control characters: a NUL byte would otherwise reach
+	// PostgreSQL, which cannot store or compare it, and turn into a 500.
+	Email string `json:"email" validate:"required,max=254,safetext"`
 	// No minimum here: a length rule on login would only tell an attacker
 	// the policy; the maximum bounds the hashing work.
 	Password string `json:"password" validate:"required,max=128"`
