@@ -174,10 +174,28 @@ func adminOrderFields(ctx context.Context, t *Target) (Result, error) {
 	if strings.Contains(body, "payment_reference") || strings.Contains(body, "pay_") || strings.Contains(body, "password_hash") {
 		return exploited("staff list carries payment references or hashes: %s", x)
 	}
-	if !strings.Contains(body, "internal_note") {
-		return Result{}, fmt.Errorf("control: the staff list has no internal_note; is this the admin DTO? %s", x)
+	var page struct {
+		Items []json.RawMessage `json:"items"`
 	}
-	return blocked("staff list has internal notes and customers, no payment reference or hash")
+	if err := json.Unmarshal(x.body, &page); err != nil || len(page.Items) == 0 {
+		return Result{}, fmt.Errorf("control: empty or bad staff list: %s", x)
+	}
+	// The staff DTO is exact too: the customer's fields plus who placed the
+	// order and the internal note, nothing else.
+	want := []string{"created_at", "currency", "customer", "id", "internal_note", "items", "note", "shipping_address", "status", "total_cents", "updated_at"}
+	for _, item := range page.Items {
+		if got := topKeys(item); !slices.Equal(got, want) {
+			return exploited("staff order keys %v, want %v", got, want)
+		}
+		var o struct {
+			Customer json.RawMessage `json:"customer"`
+		}
+		_ = json.Unmarshal(item, &o)
+		if got := topKeys(o.Customer); !slices.Equal(got, []string{"email", "id", "name"}) {
+			return exploited("staff customer keys %v, want [email id name]", got)
+		}
+	}
+	return blocked("staff list: exact keys %v, customer {email id name}; no payment reference or hash", want)
 }
 
 // userResponses registers a new account, signs in as it and reads

@@ -286,6 +286,12 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{"SHUTDOWN_TIMEOUT", "0s"},
 		{"LOG_LEVEL", "verbose"},
 		{"SEED_DEMO_DATA", "yes please"},
+		{"RATE_LIMIT_STORE", "memcached"},
+		{"RATE_LIMIT_STORE", "redis"}, // without REDIS_URL
+		{"FILE_STORAGE", "ftp"},
+		{"DOWNLOAD_URL_TTL", "1h"},
+		{"UPLOAD_MAX_BYTES", "10"},
+		{"MAX_FILES_PER_ORDER", "0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.variable+"="+tt.value, func(t *testing.T) {
