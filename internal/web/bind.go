@@ -156,13 +156,5 @@ func pointerPath(ptr jsontext.Pointer) string {
 	return s
 }
 
-var errUnsupportedMediaType = &statusError{ //nolint:gochecknoglobals // immutable sentinel.
-	status: http.StatusUnsupportedMediaType,
-}
-
-// statusError is an error that only carries a status, for the few cases
-// where the status text is the whole message.
-type statusError struct{ status int }
-
-func (e *statusError) Error() string   { return http.StatusText(e.status) }
-func (e *statusError) StatusCode() int { return e.status }
+// errUnsupportedMediaType is the one answer to a body that is not JSON.
+const errUnsupportedMediaType = Unsupported("Send the body as application/json.")
