@@ -221,7 +221,6 @@ func TestMemoryLimiterSweepsIdleKeys(t *testing.T) {
 	}
 }
 
-
 func TestRateLimitMiddleware(t *testing.T) {
 	m, _ := newClockedLimiter()
 	e := echo.New()
