@@ -62,7 +62,7 @@ func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
 	v1 := e.Group("/api/v1")
 
 	// Public: the strict per-IP auth limit applies on top of the global one.
-	v1.POST("/auth/register", h.auth.Register, authPerIP)
+	v1.POST("/auth/register", wrap("POST /auth/register", h.auth.Register), authPerIP)
 	v1.POST("/auth/login", h.auth.Login, authPerIP)
 	v1.POST("/auth/refresh", h.auth.Refresh, authPerIP)
 	v1.POST("/auth/logout", h.auth.Logout, authPerIP)

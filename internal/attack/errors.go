@@ -2,6 +2,7 @@ package attack
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -11,17 +12,45 @@ import (
 // from the JSON decoder.
 func internalMarkers() []string {
 	return []string{"pgx", "SQLSTATE", "pq:", "syntax error at", "violates", "goroutine", ".go:", "runtime.", "panic",
-		"/root/", "/home/", "/usr/", "json: cannot", "go-json", "unmarshal", "Go value", "int32", "int64", "struct {", "reflect", "echo"}
+		"duplicate key", "constraint", "/root/", "/home/", "/usr/", "json: cannot", "go-json", "unmarshal", "Go value", "int32", "int64", "struct {", "reflect", "echo"}
 }
 
 // Verbose errors (OWASP API8:2023): hostile input must get a clear, generic
 // problem+json answer that reveals nothing about the implementation.
 func errorAttacks() []Attack {
 	return []Attack{{
+		ID: "errors/server-error-detail", Issue: "errors", OWASP: "API8:2023", CWE: "CWE-209",
+		Story: "Register an email that already exists, so the insert hits the unique constraint, and read the error for the database's own words.",
+		Run:   serverErrorDetail,
+	}, {
 		ID: "errors/hostile-inputs", Issue: "errors", OWASP: "API8:2023", CWE: "CWE-209",
 		Story: "Send malformed JSON, wrong types, huge numbers, bad encodings and odd media types, and read the errors for internals.",
 		Run:   hostileInputs,
 	}}
+}
+
+// serverErrorDetail provokes the error most services have somewhere: a
+// database constraint the code did not translate. The secure service maps
+// it to a 409 in its store; code that does not answers 500, and what the 500
+// says is the question.
+func serverErrorDetail(ctx context.Context, t *Target) (Result, error) {
+	x, err := t.send(ctx, request{
+		method: http.MethodPost, path: "/api/v1/auth/register",
+		body: `{"email":"` + t.Alice.Email + `","password":"correct horse battery","name":"Mallory"}`,
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	body := strings.ToLower(string(x.body))
+	for _, m := range internalMarkers() {
+		if strings.Contains(body, strings.ToLower(m)) {
+			return exploited("response reveals %q: %s", m, x)
+		}
+	}
+	if x.status < 400 {
+		return Result{}, fmt.Errorf("registering a taken email succeeded: %s", x)
+	}
+	return blocked("a taken email answers %d with nothing about the database: %s", x.status, x)
 }
 
 func hostileInputs(ctx context.Context, t *Target) (Result, error) {

@@ -5,12 +5,14 @@ package workshop
 import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v5"
+
+	"github.com/bulwark-dev/bulwark/internal/auth"
 )
 
 // Wrap switches the handlers of the routes internal/app/routes.go passes
 // through Parts.Wrap. Each such route belongs to one issue; per request,
 // that issue's switch picks the secure handler or a variant.
-func Wrap(b *Board, pool *pgxpool.Pool, storageDir string, secure func(string, echo.HandlerFunc) echo.HandlerFunc) func(string, echo.HandlerFunc) echo.HandlerFunc {
+func Wrap(b *Board, pool *pgxpool.Pool, hasher *auth.Hasher, storageDir string, secure func(string, echo.HandlerFunc) echo.HandlerFunc) func(string, echo.HandlerFunc) echo.HandlerFunc {
 	byRoute := map[string]struct {
 		issue             string
 		vulnerable, naive echo.HandlerFunc
@@ -19,6 +21,9 @@ func Wrap(b *Board, pool *pgxpool.Pool, storageDir string, secure func(string, e
 		"GET /users/me":   {"exposure", meVulnerable(pool), meNaive(pool)},
 		"GET /orders":     {"sqli", listOrdersVulnerable(pool), listOrdersNaive(pool)},
 		"GET /downloads":  {"files", downloadVulnerable(storageDir), downloadNaive(storageDir)},
+		// Both error variants register without mapping the unique
+		// violation; the error handler (errors.go) decides what leaks.
+		"POST /auth/register": {"errors", registerUnmapped(pool, hasher), registerUnmapped(pool, hasher)},
 	}
 	return func(route string, h echo.HandlerFunc) echo.HandlerFunc {
 		h = secure(route, h)
