@@ -45,12 +45,19 @@ func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
 	// the logger outside Recover so a panic is logged as the 500 it becomes;
 	// headers before the handler so error responses carry them too.
 	// The per-IP limit runs before CORS, which answers preflights itself.
+	// Load shedding comes after the per-IP limit, so one flooding client is
+	// answered 429 without taking the slots everyone else needs; the
+	// deadline and the 503 mapping of database outages are inside the
+	// logger, so the log line shows the status the client gets.
 	e.Use(
 		web.RequestIDMiddleware(),
 		web.RequestLogger(deps.Logger),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}),
 		web.SecurityHeaders(),
 		perIP,
+		web.Shed(deps.Config.MaxInFlight, isLiveness),
+		web.Deadline(deps.Config.RequestTimeout, isTransfer),
+		databaseUnavailable,
 		parts.CORS,
 		// Uploads have their own, larger limit on their route below.
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{LimitBytes: deps.Config.BodyLimitBytes, Skipper: isUpload}),
@@ -106,6 +113,15 @@ const (
 func isUpload(c *echo.Context) bool {
 	return c.Request().Method == http.MethodPost && c.Path() == "/api/v1"+uploadRoute
 }
+
+// isLiveness exempts the liveness probe from load shedding: a busy
+// instance is alive, and must not be restarted for being busy.
+func isLiveness(c *echo.Context) bool { return c.Path() == "/healthz" }
+
+// isTransfer picks the routes that move files: their deadlines grow with
+// the file's size (internal/files/handler.go), so the request deadline
+// would cut off a large transfer that is going well.
+func isTransfer(c *echo.Context) bool { return isUpload(c) || c.Path() == DownloadPath }
 
 // byUser keys the per-user limit; it runs after authenticate.
 func byUser(c *echo.Context) string { return "user:" + auth.UserID(c).String() }

@@ -127,7 +127,7 @@ type resources struct {
 }
 
 func openResources(ctx context.Context, cfg config.Config, databaseURL string) (resources, error) {
-	pool, err := postgres.Open(ctx, databaseURL)
+	pool, err := postgres.Open(ctx, databaseURL, postgres.Options{StatementTimeout: cfg.StatementTimeout()})
 	if err != nil {
 		return resources{}, err
 	}
@@ -187,7 +187,7 @@ func runServer(ctx context.Context, cfg config.Config, getenv func(string) strin
 		return err
 	}
 	addRoutes(handler)
-	return serve(ctx, cfg.HTTPAddr, handler, cfg.ShutdownTimeout, logger, onListen)
+	return serve(ctx, cfg, handler, logger, onListen)
 }
 
 // printDemoHelp tells the person who ran `make demo` where to look.

@@ -8,33 +8,33 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/config"
 )
 
-// Server timeouts. Each one closes a way for slow or idle clients to hold
-// connections open until the server runs out of them (OWASP API4).
+// Server limits. Each one closes a way for slow or idle clients to hold
+// connections open until the server runs out of them (OWASP API4). The read
+// and idle timeouts come from the configuration (HTTP_*_TIMEOUT).
 const (
-	readHeaderTimeout = 5 * time.Second  // slowloris: headers sent a byte at a time
-	readTimeout       = 30 * time.Second // a trickled request body
-	writeTimeout      = 60 * time.Second // a client that never reads the response
-	idleTimeout       = 90 * time.Second // keep-alive connections left open
-	maxHeaderBytes    = 32 << 10         // huge headers, cookies or tokens
+	writeTimeout   = 60 * time.Second // a client that never reads the response
+	maxHeaderBytes = 32 << 10         // huge headers, cookies or tokens
 )
 
 // serve runs the HTTP server until ctx is cancelled, then shuts it down
 // gracefully: the listener closes at once, and requests in flight get until
 // the shutdown timeout to finish.
-func serve(ctx context.Context, addr string, handler http.Handler, shutdownTimeout time.Duration, logger *slog.Logger, onListen func(addr string)) error {
+func serve(ctx context.Context, cfg config.Config, handler http.Handler, logger *slog.Logger, onListen func(addr string)) error {
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
+	ln, err := lc.Listen(ctx, "tcp", cfg.HTTPAddr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout, // slowloris: headers sent a byte at a time
+		ReadTimeout:       cfg.ReadTimeout,       // a trickled request body
 		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
+		IdleTimeout:       cfg.IdleTimeout, // keep-alive connections left open
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		// Requests must outlive the signal that starts the shutdown, or
@@ -54,8 +54,8 @@ func serve(ctx context.Context, addr string, handler http.Handler, shutdownTimeo
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", "timeout", shutdownTimeout.String())
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

@@ -65,6 +65,22 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	LogLevel        string
 
+	// RequestTimeout is the deadline of every request's context (uploads
+	// and downloads excepted: they get deadlines in proportion to their
+	// size). Database statements are cut off a little before it
+	// (StatementTimeout), so a request stuck on a lock or a slow query
+	// answers 503 instead of holding a connection and a goroutine.
+	RequestTimeout time.Duration
+	// MaxInFlight bounds the requests served at once; the next one is
+	// refused with 503 and Retry-After at once instead of queueing, so
+	// overload costs latency for no admitted request (load shedding).
+	MaxInFlight int
+	// Server timeouts against slow clients (slowloris headers, trickled
+	// bodies, idle keep-alive connections).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	IdleTimeout       time.Duration
+
 	// Files: where uploads are stored and how they are served.
 	FileStorage      string // "local" or "s3"
 	FileStorageDir   string
@@ -115,6 +131,14 @@ func (s Secret) String() string {
 // Reveal returns the secret itself; call it only where the value is used.
 func (s Secret) Reveal() string { return string(s) }
 
+// StatementTimeout is PostgreSQL's statement_timeout for the service's
+// connections: nine tenths of REQUEST_TIMEOUT. The database gives up on a
+// statement first, so the connection comes back healthy and the handler
+// still has time to answer 503; were the request deadline first, the driver
+// would drop the connection while the server kept running the statement
+// (PostgreSQL does not notice a vanished client while it waits on a lock).
+func (c Config) StatementTimeout() time.Duration { return c.RequestTimeout * 9 / 10 }
+
 // IsProduction reports whether the service runs in production mode.
 func (c Config) IsProduction() bool { return c.Env == Production }
 
@@ -136,6 +160,11 @@ func Load(getenv func(string) string) (Config, error) {
 		BodyLimitBytes:     int64(p.integer("BODY_LIMIT_BYTES", 1<<20)),
 		ShutdownTimeout:    p.duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		LogLevel:           p.str("LOG_LEVEL", "info"),
+		RequestTimeout:     p.duration("REQUEST_TIMEOUT", 10*time.Second),
+		MaxInFlight:        p.integer("MAX_IN_FLIGHT_REQUESTS", 256),
+		ReadHeaderTimeout:  p.duration("HTTP_READ_HEADER_TIMEOUT", 5*time.Second),
+		ReadTimeout:        p.duration("HTTP_READ_TIMEOUT", 30*time.Second),
+		IdleTimeout:        p.duration("HTTP_IDLE_TIMEOUT", 90*time.Second),
 		SeedDemoData:       p.boolean("SEED_DEMO_DATA", false),
 		RateLimitStore:     p.str("RATE_LIMIT_STORE", "memory"),
 		RedisURL:           Secret(p.str("REDIS_URL", "")),
@@ -194,6 +223,22 @@ func (c Config) validate() error {
 		return errors.New("SHUTDOWN_TIMEOUT must be between 1s and 5m")
 	case c.TokenIssuer == "" || c.TokenAudience == "":
 		return errors.New("JWT_ISSUER and JWT_AUDIENCE must not be empty")
+	}
+	switch {
+	case c.RequestTimeout < time.Second || c.RequestTimeout > 50*time.Second:
+		// The upper bound keeps the 503 for a timed-out request inside the
+		// server's 60 s write timeout, so the client always gets an answer.
+		return errors.New("REQUEST_TIMEOUT must be between 1s and 50s")
+	case c.MaxInFlight < 1 || c.MaxInFlight > 100000:
+		return errors.New("MAX_IN_FLIGHT_REQUESTS must be between 1 and 100000")
+	case c.ReadHeaderTimeout < 100*time.Millisecond || c.ReadHeaderTimeout > time.Minute:
+		return errors.New("HTTP_READ_HEADER_TIMEOUT must be between 100ms and 1m")
+	case c.ReadTimeout < c.ReadHeaderTimeout || c.ReadTimeout > 5*time.Minute:
+		// ReadTimeout covers the headers too: below ReadHeaderTimeout it
+		// would silently replace it.
+		return errors.New("HTTP_READ_TIMEOUT must be at least HTTP_READ_HEADER_TIMEOUT and at most 5m")
+	case c.IdleTimeout < time.Second || c.IdleTimeout > 10*time.Minute:
+		return errors.New("HTTP_IDLE_TIMEOUT must be between 1s and 10m")
 	}
 	switch {
 	case c.DownloadURLTTL < 10*time.Second || c.DownloadURLTTL > 5*time.Minute:

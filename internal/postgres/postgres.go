@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,14 +19,28 @@ import (
 	"github.com/bulwark-dev/bulwark/db/migrations"
 )
 
+// Options tune the pool. The zero value keeps the server's defaults.
+type Options struct {
+	// StatementTimeout is set as statement_timeout on every connection, so
+	// the server itself abandons a statement that runs or waits on a lock
+	// longer: a request's deadline alone only makes the driver hang up,
+	// while the server keeps the statement, its locks and its backend.
+	StatementTimeout time.Duration
+}
+
 // Open connects a pool and checks that the database answers.
-func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
+func Open(ctx context.Context, databaseURL string, opts Options) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// The parse error can quote the URL, password included: keep it out.
 		return nil, errors.New("postgres: DATABASE_URL is not a valid connection string")
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
+	if opts.StatementTimeout > 0 {
+		// Sent in the startup message, so it holds from the first
+		// statement of every connection, reconnections included.
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: create pool: %w", err)

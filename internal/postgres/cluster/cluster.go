@@ -65,6 +65,11 @@ type Cluster struct {
 	logFile *os.File
 	logger  *slog.Logger
 
+	// What start used, kept so Restart can start the same server again.
+	bin     binaries
+	owner   *account
+	dataDir string
+
 	server *exec.Cmd
 	exited chan struct{} // closed once the server process has exited
 
@@ -129,6 +134,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		logPath: logPath,
 		logFile: logFile,
 		logger:  logger,
+		bin:     bin,
+		owner:   owner,
+		dataDir: dataDir,
 	}
 	if err := c.start(ctx, bin, owner, dataDir); err != nil {
 		_ = logFile.Close()
@@ -190,6 +198,36 @@ func (c *Cluster) stop(ctx context.Context) error {
 		return fmt.Errorf("cluster: stop: %w", err)
 	}
 	c.logger.Info("postgres cluster stopped", "cluster", c)
+	return nil
+}
+
+// Restart stops the server with a fast shutdown (sessions are ended, open
+// transactions rolled back, committed data kept), calls whileDown while no
+// server listens, and starts the server again with the same data on the same
+// port, so every URL handed out stays valid. It is for tests of how clients
+// ride out a database restart. Do not call it concurrently with Stop.
+func (c *Cluster) Restart(ctx context.Context, whileDown func()) error {
+	stopCtx, cancel := context.WithTimeout(ctx, stopTimeout)
+	defer cancel()
+	if err := c.signalAndWait(stopCtx, os.Interrupt); err != nil {
+		return fmt.Errorf("cluster: restart: %w", err)
+	}
+	if whileDown != nil {
+		whileDown()
+	}
+	_, portText, err := net.SplitHostPort(c.base.Host)
+	if err != nil {
+		return fmt.Errorf("cluster: restart: %w", err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return fmt.Errorf("cluster: restart: port %q: %w", portText, err)
+	}
+	// No retry on another port, unlike Start: clients hold this one.
+	if err := c.startOn(ctx, c.bin, c.owner, c.dataDir, port); err != nil {
+		return fmt.Errorf("cluster: restart: %w", err)
+	}
+	c.logger.Info("postgres cluster restarted", "cluster", c)
 	return nil
 }
 

@@ -120,7 +120,7 @@ func NewDatabase(t testing.TB) string {
 func NewPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	databaseURL := NewDatabase(t)
-	pool, err := postgres.Open(t.Context(), databaseURL)
+	pool, err := postgres.Open(t.Context(), databaseURL, postgres.Options{})
 	if err != nil {
 		t.Fatalf("pgtest: open pool: %v", err)
 	}
@@ -169,7 +169,7 @@ func (s *state) build() error {
 	}
 	s.server = server
 
-	admin, err := postgres.Open(ctx, adminURL)
+	admin, err := postgres.Open(ctx, adminURL, postgres.Options{})
 	if err != nil {
 		return fmt.Errorf("pgtest: connect to the admin database: %w", err)
 	}

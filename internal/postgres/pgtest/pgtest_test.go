@@ -90,7 +90,7 @@ func TestDatabaseIsDroppedAfterTest(t *testing.T) {
 
 func open(t *testing.T, databaseURL string) *pgxpool.Pool {
 	t.Helper()
-	pool, err := postgres.Open(t.Context(), databaseURL)
+	pool, err := postgres.Open(t.Context(), databaseURL, postgres.Options{})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
