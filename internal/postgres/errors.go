@@ -30,13 +30,14 @@ func Unavailable(err error) bool {
 	if errors.As(err, &pgErr) {
 		return unavailableCode(pgErr.Code)
 	}
+	// The connection failed: the dial was refused (the server is down or
+	// restarting), the server closed it (io.EOF), the network reset or
+	// timed it out mid-query (net.Error), or the driver had already closed
+	// it after such a failure.
 	var connectErr *pgconn.ConnectError
 	var netErr net.Error
-	switch {
-	case errors.As(err, &connectErr), // dial refused, DNS, TLS, authentication
-		errors.As(err, &netErr), // connection reset or timed out mid-query
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), // server closed the connection
-		errors.Is(err, pgconn.ErrConnClosed): // the driver had already closed it
+	if errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed) {
 		return true
 	}
 	// An error the driver raised before sending anything: nothing reached
