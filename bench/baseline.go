@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v5"
+
+	"github.com/bulwark-dev/bulwark/internal/orders"
+	"github.com/bulwark-dev/bulwark/internal/postgres"
+)
+
+// callerHeader names the caller in requests to the baseline. The baseline
+// exists only to be measured against: it must never be deployed, which is
+// why it lives in the bench binary and not in cmd/api.
+const callerHeader = "X-Bench-Caller"
+
+// authUserIDKey is the echo context key internal/auth.Authenticate sets.
+// The baseline sets it from callerHeader instead of a verified token; if
+// auth ever renames its key, auth.UserID panics, every baseline request
+// fails and the bench stops at its first check.
+const authUserIDKey = "auth.user_id"
+
+// serveBaseline is the orders handler, service and store of the real
+// server with no security around them: no token check, no rate limits, no
+// request id, logging, recovery or security headers, no CORS, no body
+// limit. The ownership lookup stays, because it is how the handler gets
+// its order: the SQL is the same as the secure server's.
+func serveBaseline(ctx context.Context, getenv func(string) string) error {
+	pool, err := postgres.Open(ctx, getenv("DATABASE_URL"), postgres.Options{})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	svc := orders.NewService(orders.NewStore(pool), orders.NewCursors([]byte("baseline cursors are not compared")))
+	h := orders.NewHandler(svc)
+
+	e := echo.New()
+	caller := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) error {
+			id, err := uuid.Parse(c.Request().Header.Get(callerHeader))
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, "no caller")
+			}
+			c.Set(authUserIDKey, id)
+			return next(c)
+		}
+	}
+	e.GET("/readyz", func(c *echo.Context) error { return c.NoContent(http.StatusOK) })
+	e.GET("/api/v1/orders/:id", h.Get, caller, orders.ResolveOwned(svc))
+	e.GET("/api/v1/orders", h.List, caller)
+
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", getenv("HTTP_ADDR"))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
