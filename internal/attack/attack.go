@@ -156,16 +156,23 @@ type request struct {
 }
 
 func (t *Target) send(ctx context.Context, r request) (*exchange, error) {
+	return t.paced(ctx, r.method+" "+r.path, r.probe, func() (*exchange, error) { return t.sendOnce(ctx, r) })
+}
+
+// paced sends a request by calling once; in a paced run (Target.Pace) a 429
+// is waited out, as its Retry-After says, and the request tried again, at
+// most twice. A rate-limit probe is never paced: its 429 is the verdict.
+func (t *Target) paced(ctx context.Context, what string, probe bool, once func() (*exchange, error)) (*exchange, error) {
 	for retry := 0; ; retry++ {
-		x, err := t.sendOnce(ctx, r)
-		if err != nil || x.status != http.StatusTooManyRequests || !t.Pace || r.probe || retry == 2 {
+		x, err := once()
+		if err != nil || x.status != http.StatusTooManyRequests || !t.Pace || probe || retry == 2 {
 			return x, err
 		}
 		wait, _ := strconv.Atoi(x.header.Get("Retry-After"))
 		select {
 		case <-time.After(time.Duration(min(max(wait, 1), 65)) * time.Second):
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%s %s: waiting out a 429: %w", r.method, r.path, ctx.Err())
+			return nil, fmt.Errorf("%s: waiting out a 429: %w", what, ctx.Err())
 		}
 	}
 }

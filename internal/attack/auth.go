@@ -197,7 +197,7 @@ func encode(h, claims map[string]any, newHash func() hash.Hash, key string) stri
 // 1.5 of each other. Without the dummy hash the unknown email answers in
 // ~1 ms against ~50 ms, a factor of 20 or more.
 func userEnumeration(ctx context.Context, t *Target) (Result, error) {
-	if err := t.settle(ctx); err != nil {
+	if err := t.settle(ctx, 6); err != nil {
 		return Result{}, err
 	}
 	const rounds = 3

@@ -236,15 +236,17 @@ func signedQuery(key, expires, kid, sig string) string {
 // parsing, cleaning or re-encoding on the way, so "..\" and malformed
 // escapes reach the server as written.
 func (t *Target) sendRaw(ctx context.Context, method, requestURI, token string) (*exchange, error) {
-	req, err := http.NewRequestWithContext(ctx, method, t.BaseURL+"/", nil)
-	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
-	}
-	req.URL.Opaque = requestURI
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	return t.do(req, method, requestURI, "")
+	return t.paced(ctx, method+" "+requestURI, false, func() (*exchange, error) {
+		req, err := http.NewRequestWithContext(ctx, method, t.BaseURL+"/", nil)
+		if err != nil {
+			return nil, fmt.Errorf("build request: %w", err)
+		}
+		req.URL.Opaque = requestURI
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		return t.do(req, method, requestURI, "")
+	})
 }
 
 // sendStream sends a body from a reader, never held whole in memory.
@@ -349,22 +351,7 @@ func traversalFilename(ctx context.Context, t *Target) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	names := []string{
-		"../../../../etc/passwd",
-		"..%2f..%2fetc%2fpasswd",
-		"%2e%2e/%2e%2e/x",
-		"%252e%252e%252f",
-		`..\..\windows\win.ini`,
-		"/etc/passwd",
-		`C:\boot.ini`,
-		"name\x00.txt",
-		"%c0%ae%c0%ae/",
-		"\xc0\xae\xc0\xae/x",
-		"....//....//x",
-		"\u2025/x",
-		"../../canary.txt",
-		"..",
-	}
+	names := traversalFilenames()
 	dispositions := make([]string, 0, len(names)+2)
 	labels := make([]string, 0, len(names)+2)
 	for _, n := range names {
@@ -427,6 +414,28 @@ func traversalFilename(ctx context.Context, t *Target) (Result, error) {
 		len(dispositions), strings.Join(refused, ", "), clip(strings.Join(stored, ", "), 600))
 }
 
+// traversalFilenames are the hostile filenames of files/traversal-filename:
+// separators of both systems, absolute and drive paths, encodings decoded
+// once too often, overlong UTF-8 dots, NUL, look-alike dots.
+func traversalFilenames() []string {
+	return []string{
+		"../../../../etc/passwd",
+		"..%2f..%2fetc%2fpasswd",
+		"%2e%2e/%2e%2e/x",
+		"%252e%252e%252f",
+		`..\..\windows\win.ini`,
+		"/etc/passwd",
+		`C:\boot.ini`,
+		"name\x00.txt",
+		"%c0%ae%c0%ae/",
+		"\xc0\xae\xc0\xae/x",
+		"....//....//x",
+		"\u2025/x",
+		"../../canary.txt",
+		"..",
+	}
+}
+
 func traversalPath(ctx context.Context, t *Target) (Result, error) {
 	tok, err := t.login(ctx, t.Alice)
 	if err != nil {
@@ -440,28 +449,7 @@ func traversalPath(ctx context.Context, t *Target) (Result, error) {
 		return Result{}, fmt.Errorf("control: alice's order %s has no file", aliceOrder)
 	}
 	own := before[0].ID
-	segments := []string{
-		"..%2f..%2f..%2f..%2fetc%2fpasswd",
-		"%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
-		"%2e%2e",
-		"..",
-		"..%252f..%252f..%252fetc%252fpasswd",
-		"%252e%252e%252f%252e%252e%252fcanary.txt",
-		"..%5c..%5c..%5cetc%5cpasswd",
-		`..\..\..\etc\passwd`,
-		"%00",
-		own + "%00",
-		own + "%00..%2f..%2f..%2fetc%2fpasswd",
-		own + "%2f..%2f..%2f..%2f..%2fcanary.txt",
-		own + "/../../../../etc/passwd",
-		"%2fetc%2fpasswd",
-		"/etc/passwd",
-		"..%c0%af..%c0%af..%c0%afetc%c0%afpasswd",
-		"%c0%ae%c0%ae%2f%c0%ae%c0%ae%2fcanary.txt",
-		"....%2f%2f....%2f%2fetc%2fpasswd",
-		"..;/..;/etc/passwd",
-		"..%u2215..%u2215etc%u2215passwd",
-	}
+	segments := traversalSegments(own)
 	shapes := []struct {
 		method, format string
 		auth           bool
@@ -509,6 +497,34 @@ func traversalPath(ctx context.Context, t *Target) (Result, error) {
 	}
 	return blocked("%d traversal requests over %d routes: %s; no 5xx, no non-JSON 2xx, no canary; alice's files intact",
 		len(shapes)*len(segments), len(shapes), statusCounts(counts))
+}
+
+// traversalSegments are the hostile path segments of files/traversal-path
+// for every {id} route; own is a file id of the caller's, for segments that
+// start valid and then climb out.
+func traversalSegments(own string) []string {
+	return []string{
+		"..%2f..%2f..%2f..%2fetc%2fpasswd",
+		"%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+		"%2e%2e",
+		"..",
+		"..%252f..%252f..%252fetc%252fpasswd",
+		"%252e%252e%252f%252e%252e%252fcanary.txt",
+		"..%5c..%5c..%5cetc%5cpasswd",
+		`..\..\..\etc\passwd`,
+		"%00",
+		own + "%00",
+		own + "%00..%2f..%2f..%2fetc%2fpasswd",
+		own + "%2f..%2f..%2f..%2f..%2fcanary.txt",
+		own + "/../../../../etc/passwd",
+		"%2fetc%2fpasswd",
+		"/etc/passwd",
+		"..%c0%af..%c0%af..%c0%afetc%c0%afpasswd",
+		"%c0%ae%c0%ae%2f%c0%ae%c0%ae%2fcanary.txt",
+		"....%2f%2f....%2f%2fetc%2fpasswd",
+		"..;/..;/etc/passwd",
+		"..%u2215..%u2215etc%u2215passwd",
+	}
 }
 
 // expectSame403 sends every variant and requires one and the same 403:
@@ -579,23 +595,7 @@ func traversalSignedKey(ctx context.Context, t *Target) (Result, error) {
 	if _, err := t.downloadControl(ctx, l, f); err != nil {
 		return Result{}, err
 	}
-	dir := key[:strings.LastIndex(key, "/")+1] // owners/<alice>/files/
-	keys := []string{
-		dir + "../../../../canary.txt",
-		dir + "../../../../../canary.txt",
-		"../canary.txt",
-		"../../canary.txt",
-		dir + "../../../../etc/passwd",
-		"/etc/passwd",
-		`..\..\canary.txt`,
-		dir + "%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
-		key + "\x00",
-		key + "%00",
-		key + "\x00/../../../../canary.txt",
-		key + "/../" + key[len(dir):],
-		"./" + key,
-		key + "/",
-	}
+	keys := traversalKeys(key)
 	var variants []linkVariant
 	for _, k := range keys {
 		// Three encodings of each key on the wire: query-escaped, as is
@@ -613,7 +613,7 @@ func traversalSignedKey(ctx context.Context, t *Target) (Result, error) {
 		}
 	}
 	// Parameter pollution: the traversal key first, the signed one second.
-	variants = append(variants, linkVariant{"traversal key before the signed one", rawQuery("expires", exp, "key", url.QueryEscape(dir+"../../../../etc/passwd"), "key", url.QueryEscape(key), "kid", kid, "signature", sig)})
+	variants = append(variants, linkVariant{"traversal key before the signed one", rawQuery("expires", exp, "key", url.QueryEscape(keyDir(key)+"../../../../etc/passwd"), "key", url.QueryEscape(key), "kid", kid, "signature", sig)})
 	if bad, err := expectSame403(ctx, t, path, variants); err != nil || bad != "" {
 		if err != nil {
 			return Result{}, err
@@ -622,6 +622,33 @@ func traversalSignedKey(ctx context.Context, t *Target) (Result, error) {
 	}
 	return blocked("%d traversal keys × 3 encodings × real/invented signature (+1 polluted): all the same 403, no canary; the untouched link downloads (200)", len(keys))
 }
+
+// traversalKeys are the hostile object keys of files/traversal-signed-key,
+// derived from a real key: climbing out of its directory, absolute paths,
+// encoded separators, NUL, and spellings that path cleaning would fold
+// back onto the real key.
+func traversalKeys(key string) []string {
+	dir := keyDir(key)
+	return []string{
+		dir + "../../../../canary.txt",
+		dir + "../../../../../canary.txt",
+		"../canary.txt",
+		"../../canary.txt",
+		dir + "../../../../etc/passwd",
+		"/etc/passwd",
+		`..\..\canary.txt`,
+		dir + "%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+		key + "\x00",
+		key + "%00",
+		key + "\x00/../../../../canary.txt",
+		key + "/../" + key[len(dir):],
+		"./" + key,
+		key + "/",
+	}
+}
+
+// keyDir is the directory part of an object key: owners/<owner>/files/.
+func keyDir(key string) string { return key[:strings.LastIndex(key, "/")+1] }
 
 func signedURLTampering(ctx context.Context, t *Target) (Result, error) {
 	alice, bob, err := loginBoth(ctx, t)

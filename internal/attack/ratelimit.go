@@ -59,7 +59,7 @@ func rateLimitAttacks() []Attack {
 // untilLimited sends requests until one is refused with 429 and a
 // Retry-After header. A server that answers all of them has no limit.
 func untilLimited(ctx context.Context, t *Target, next func(int) request, what string) (Result, error) {
-	if err := t.settle(ctx); err != nil {
+	if err := t.settle(ctx, 2); err != nil {
 		return Result{}, err
 	}
 	for i := 1; i <= maxAttempts; i++ {
@@ -86,7 +86,7 @@ func untilLimited(ctx context.Context, t *Target, next func(int) request, what s
 }
 
 func resetByForwardedFor(ctx context.Context, t *Target) (Result, error) {
-	if err := t.settle(ctx); err != nil {
+	if err := t.settle(ctx, 2); err != nil {
 		return Result{}, err
 	}
 	var limitedAt int
@@ -132,7 +132,7 @@ func randomIP() string {
 // allows 5 failures; a limiter that checks before the password is verified
 // and counts after lets every concurrent guess through the check.
 func parallelGuesses(ctx context.Context, t *Target) (Result, error) {
-	if err := t.settle(ctx); err != nil {
+	if err := t.settle(ctx, 12); err != nil {
 		return Result{}, err
 	}
 	const guesses = 12

@@ -3,8 +3,12 @@ package attack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 )
 
 type tokens struct {
@@ -56,15 +60,46 @@ func (t *Target) freshLogin(ctx context.Context, a Account) (tokens, error) {
 	return tok, nil
 }
 
-// settle makes sure the login limits have room before a rate-limit attack
-// starts, when one server serves a whole run (Pace): one paced sign-in
-// attempt for an unknown account waits out whatever earlier attacks spent.
-func (t *Target) settle(ctx context.Context) error {
+// settle makes sure the per-address auth limit has room for need requests
+// before a rate-limit attack starts, when one server serves a whole run
+// (Pace); otherwise the attack's probes could be refused for what earlier
+// attacks spent, and prove nothing. It asks the cheapest auth route (a
+// refresh with a token that does not exist: no password hash), reads the
+// RateLimit headers of the answer, and waits for the refill it needs. Its
+// own request spends one, so at most quota-1 can be waited for.
+func (t *Target) settle(ctx context.Context, need int) error {
 	if !t.Pace {
 		return nil
 	}
-	_, err := t.send(ctx, loginRequest(fmt.Sprintf("settle-%d@example.net", randInt()), "not-the-password"))
-	return err
+	for range 10 {
+		x, err := t.send(ctx, request{method: http.MethodPost, path: "/api/v1/auth/refresh", body: `{"refresh_token":"rt_settle"}`})
+		if err != nil {
+			return err
+		}
+		room, ok := rateLimitRoom(x.header)
+		if !ok {
+			return nil // no limit reported: nothing to wait for
+		}
+		need = min(need, room.quota-1)
+		if room.remaining >= need {
+			return nil
+		}
+		// The next settle request spends one more, hence the +1.
+		wait := time.Duration(need-room.remaining+1) * room.refill
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return fmt.Errorf("waiting %s for the auth limit to refill: %w", wait, ctx.Err())
+		}
+	}
+	return errors.New("the auth limit did not refill: another client may be using it")
+}
+
+// limitRoom is what the RateLimit headers say: requests left, the quota,
+// and how long one request takes to come back (window / quota).
+type limitRoom struct {
+	remaining, quota int
+	refill           time.Duration
 }
 
 // Login signs in and returns the access token, for tests that drive the
@@ -92,4 +127,26 @@ func (t *Target) me(ctx context.Context, token string) (me, *exchange, error) {
 		}
 	}
 	return m, x, nil
+}
+
+// rateLimitRoom reads the RateLimit and RateLimit-Policy headers
+// ("name";r=remaining;t=reset and "name";q=quota;w=window).
+func rateLimitRoom(h http.Header) (limitRoom, bool) {
+	field := func(header, key string) (int, bool) {
+		for part := range strings.SplitSeq(h.Get(header), ";") {
+			if v, found := strings.CutPrefix(strings.TrimSpace(part), key+"="); found {
+				n, err := strconv.Atoi(v)
+				return n, err == nil
+			}
+		}
+		return 0, false
+	}
+	remaining, okR := field("RateLimit", "r")
+	quota, okQ := field("RateLimit-Policy", "q")
+	window, okW := field("RateLimit-Policy", "w")
+	if !okR || !okQ || !okW || quota <= 0 {
+		return limitRoom{}, false
+	}
+	refill := time.Duration(window)*time.Second/time.Duration(quota) + 100*time.Millisecond
+	return limitRoom{remaining: remaining, quota: quota, refill: refill}, true
 }
