@@ -101,6 +101,18 @@ func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
 	staff := v1.Group("/admin", mw.authenticate, perUser, mw.requireAdmin)
 	staff.GET("/orders", h.admin.ListOrders)
 	staff.PATCH("/orders/:id", h.admin.UpdateOrder)
+
+	// The staff dashboard: a page and its files, embedded in the binary.
+	// Public on purpose: they hold no data. The page signs in through the
+	// login route and reads orders through the staff routes above, so every
+	// order it shows has passed RequireRole. PageHeaders gives these
+	// responses the page's own CSP instead of the API's
+	// (docs/07-nested-validation.md).
+	page := web.PageHeaders()
+	e.GET("/admin/", wrap("GET /admin/", admin.DashboardFile("index.html")), page)
+	e.GET("/admin/app.js", admin.DashboardFile("app.js"), page)
+	e.GET("/admin/render.js", wrap("GET /admin/render.js", admin.DashboardFile("render.js")), page)
+	e.GET("/admin/app.css", admin.DashboardFile("app.css"), page)
 }
 
 // uploadRoute takes a multipart body up to UPLOAD_MAX_BYTES; the envelope

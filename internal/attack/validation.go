@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 )
 
@@ -32,6 +33,11 @@ func validationAttacks() []Attack {
 			ID: "validation/top-level-bounds", Issue: "validation", OWASP: "API4:2023", CWE: "CWE-20",
 			Story: "Basic: a 1001-character note and 51 items, bounds on the order's own top-level fields.",
 			Run:   topLevelBounds,
+		},
+		{
+			ID: "validation/dashboard-csp", Issue: "validation", OWASP: "API8:2023", CWE: "CWE-79",
+			Story: "Read the staff dashboard's Content-Security-Policy: would a stored payload that reached the page be allowed to run?",
+			Run:   dashboardCSP,
 		},
 	}
 }
@@ -219,4 +225,73 @@ func topLevelBounds(ctx context.Context, t *Target) (Result, error) {
 		{"note", orderWith(func(o map[string]any) { o["note"] = strings.Repeat("n", 1001) })},
 		{"items", orderWith(func(o map[string]any) { o["items"] = many })},
 	})
+}
+
+// dashboardCSP checks the policy of the staff dashboard (GET /admin/), the
+// page that shows customer text to staff. Rendering as text is what keeps
+// a payload from becoming markup; the CSP is what stops markup from
+// running if rendering ever fails. Only the response headers and the page
+// itself are read: that a payload does not run is proven in a real browser
+// (TestDashboardStoredXSS, tests/dashboard_test.go).
+func dashboardCSP(ctx context.Context, t *Target) (Result, error) {
+	x, err := t.send(ctx, request{method: http.MethodGet, path: "/admin/"})
+	if err != nil {
+		return Result{}, err
+	}
+	if x.status != http.StatusOK || !strings.HasPrefix(x.header.Get("Content-Type"), "text/html") {
+		return Result{}, fmt.Errorf("no dashboard page: %s", x)
+	}
+	policy := x.header.Get("Content-Security-Policy")
+	csp := parseCSP(policy)
+	// A directive that is absent falls back to default-src.
+	sources := func(name string) string {
+		if v, ok := csp[name]; ok {
+			return v
+		}
+		return csp["default-src"]
+	}
+	switch {
+	case policy == "":
+		return exploited("GET /admin/ sends no Content-Security-Policy: any markup that reaches the page may run script")
+	case strings.Contains(policy, "'unsafe-"):
+		return exploited("the dashboard's CSP allows 'unsafe-…', so injected inline script or event handlers run: %s", policy)
+	case sources("script-src") != "'self'":
+		return exploited("script-src is %q, not only 'self': %s", sources("script-src"), policy)
+	case sources("object-src") != "'none'":
+		return exploited("object-src is %q, not 'none': %s", sources("object-src"), policy)
+	case csp["base-uri"] != "'none'":
+		return exploited("base-uri is %q, not 'none': a <base> could re-point the page's scripts: %s", csp["base-uri"], policy)
+	case csp["frame-ancestors"] != "'none'":
+		return exploited("frame-ancestors is %q, not 'none': the dashboard can be framed: %s", csp["frame-ancestors"], policy)
+	}
+	// A page that needs inline script cannot keep that policy for long:
+	// someone adds 'unsafe-inline' to make it work.
+	scriptTag := regexp.MustCompile(`(?i)<script\b[^>]*>`)
+	inlineHandler := regexp.MustCompile(`(?i)<[a-z][^>]*\son[a-z]+\s*=`)
+	for _, tag := range scriptTag.FindAllString(string(x.body), -1) {
+		if !strings.Contains(tag, "src=") {
+			return exploited("the dashboard page has an inline script: %s", tag)
+		}
+	}
+	if m := inlineHandler.FindString(string(x.body)); m != "" {
+		return exploited("the dashboard page has an inline event handler: %s", m)
+	}
+	return blocked("GET /admin/: script-src 'self' with no 'unsafe-*', object-src, base-uri and frame-ancestors 'none', no inline script in the page (require-trusted-types-for: %q)", csp["require-trusted-types-for"])
+}
+
+// parseCSP maps each directive of a policy to its sources, lower-cased
+// names, sources joined by one space.
+func parseCSP(policy string) map[string]string {
+	out := map[string]string{}
+	for d := range strings.SplitSeq(policy, ";") {
+		f := strings.Fields(d)
+		if len(f) == 0 {
+			continue
+		}
+		name := strings.ToLower(f[0])
+		if _, seen := out[name]; !seen { // browsers ignore a repeated directive
+			out[name] = strings.Join(f[1:], " ")
+		}
+	}
+	return out
 }

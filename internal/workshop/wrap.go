@@ -21,6 +21,9 @@ func Wrap(b *Board, pool *pgxpool.Pool, hasher *auth.Hasher, storageDir string, 
 		"GET /users/me":   {"exposure", meVulnerable(pool), meNaive(pool)},
 		"GET /orders":     {"sqli", listOrdersVulnerable(pool), listOrdersNaive(pool)},
 		"GET /downloads":  {"files", downloadVulnerable(storageDir), downloadNaive(storageDir)},
+		// The dashboard's stored XSS half of "validation" (dashboard.go).
+		"GET /admin/":          {"validation", dashboardPageVulnerable(), dashboardPageNaive()},
+		"GET /admin/render.js": {"validation", dashboardRender("render-vulnerable.js"), dashboardRender("render-naive.js")},
 		// Both error variants register without mapping the unique
 		// violation; the error handler (errors.go) decides what leaks.
 		"POST /auth/register": {"errors", registerUnmapped(pool, hasher), registerUnmapped(pool, hasher)},
