@@ -10,42 +10,88 @@ import (
 // Mass assignment (OWASP API3:2023, property level). The attacker adds
 // fields the form never shows and hopes the server binds them.
 func massAssignmentAttacks() []Attack {
-	patchMe := func(id, story, body string) Attack {
-		return Attack{
-			ID: "mass-assignment/" + id, Issue: "mass-assignment", OWASP: "API3:2023", CWE: "CWE-915", Story: story,
+	var all []Attack
+	for _, c := range patchMeCases() {
+		all = append(all, Attack{
+			ID: "mass-assignment/" + c.id, Issue: "mass-assignment", OWASP: "API3:2023", CWE: "CWE-915", Story: c.story,
 			Run: func(ctx context.Context, t *Target) (Result, error) {
-				return escalateViaPatch(ctx, t, body)
+				return escalateViaPatch(ctx, t, c.body)
 			},
-		}
+		})
 	}
-	return []Attack{
-		patchMe("role-on-patch-me", "PATCH /users/me with \"role\":\"admin\" next to the name.",
-			`{"name":"Alice","role":"admin"}`),
-		patchMe("role-other-casing", "PATCH /users/me with \"Role\" and \"ROLE\", for binders that match names case-insensitively.",
-			`{"name":"Alice","Role":"admin","ROLE":"admin"}`),
-		patchMe("duplicate-name-key", "Send \"name\" twice so a filter checks one value and the binder takes the other.",
-			`{"name":"Alice","name":"Mallory"}`),
-		patchMe("hidden-columns", "PATCH /users/me with token_version, email and id.",
-			`{"name":"Alice","token_version":99,"email":"mallory@example.com","id":"00000000-0000-0000-0000-000000000001"}`),
-		orderCreate("order-total-and-status", "Create an order that names its own total, status and owner.",
-			map[string]any{"total_cents": 1, "status": "paid", "owner_id": "b0b00000-0000-4000-8000-000000000002"}, nil),
-		orderCreate("order-staff-fields", "Create an order with internal_note and payment_reference filled in.",
-			map[string]any{"internal_note": "approved by staff", "payment_reference": "pay_forged"}, nil),
-		orderCreate("item-unit-price", "Put unit_price_cents: 1 on an item to buy at one cent.",
-			nil, map[string]any{"unit_price_cents": 1}),
-		orderCreate("order-fields-other-casing", "Send Total_Cents, STATUS and Owner_ID for binders that ignore case.",
-			map[string]any{"Total_Cents": 1, "STATUS": "paid", "Owner_ID": "b0b00000-0000-4000-8000-000000000002"}, map[string]any{"Unit_Price_Cents": 1}),
-		{
+	for _, c := range orderCreateCases() {
+		all = append(all, orderCreate(c.id, c.story, c.extra, c.itemExtra))
+	}
+	return append(all,
+		Attack{
 			ID: "mass-assignment/order-patch-status", Issue: "mass-assignment", OWASP: "API3:2023", CWE: "CWE-915",
 			Story: "PATCH one's own order with status, total_cents and internal_note next to the note.",
 			Run:   patchOrderFields,
 		},
-		{
+		Attack{
 			ID: "mass-assignment/role-on-register", Issue: "mass-assignment", OWASP: "API3:2023", CWE: "CWE-915",
 			Story: "Register a new account with \"role\":\"admin\" in the body.",
 			Run:   registerAsAdmin,
 		},
+	)
+}
+
+// patchMeCase is a PATCH /users/me body that must be refused.
+type patchMeCase struct{ id, story, body string }
+
+func patchMeCases() []patchMeCase {
+	return []patchMeCase{
+		{"role-on-patch-me", "PATCH /users/me with \"role\":\"admin\" next to the name.",
+			`{"name":"Alice","role":"admin"}`},
+		{"role-other-casing", "PATCH /users/me with \"Role\" and \"ROLE\", for binders that match names case-insensitively.",
+			`{"name":"Alice","Role":"admin","ROLE":"admin"}`},
+		{"duplicate-name-key", "Send \"name\" twice so a filter checks one value and the binder takes the other.",
+			`{"name":"Alice","name":"Mallory"}`},
+		{"hidden-columns", "PATCH /users/me with token_version, email and id.",
+			`{"name":"Alice","token_version":99,"email":"mallory@example.com","id":"00000000-0000-0000-0000-000000000001"}`},
 	}
+}
+
+// orderCreateCase is a valid POST /orders body plus fields at the top
+// (extra) and in the item (itemExtra) that must get it refused.
+type orderCreateCase struct {
+	id, story        string
+	extra, itemExtra map[string]any
+}
+
+func orderCreateCases() []orderCreateCase {
+	return []orderCreateCase{
+		{"order-total-and-status", "Create an order that names its own total, status and owner.",
+			map[string]any{"total_cents": 1, "status": "paid", "owner_id": "b0b00000-0000-4000-8000-000000000002"}, nil},
+		{"order-staff-fields", "Create an order with internal_note and payment_reference filled in.",
+			map[string]any{"internal_note": "approved by staff", "payment_reference": "pay_forged"}, nil},
+		{"item-unit-price", "Put unit_price_cents: 1 on an item to buy at one cent.",
+			nil, map[string]any{"unit_price_cents": 1}},
+		{"order-fields-other-casing", "Send Total_Cents, STATUS and Owner_ID for binders that ignore case.",
+			map[string]any{"Total_Cents": 1, "STATUS": "paid", "Owner_ID": "b0b00000-0000-4000-8000-000000000002"}, map[string]any{"Unit_Price_Cents": 1}},
+	}
+}
+
+// orderCreateBody is a valid order with the extra fields merged in.
+func orderCreateBody(extra, itemExtra map[string]any) string {
+	item := map[string]any{"product_id": productKeyboard, "quantity": 1}
+	for k, v := range itemExtra {
+		item[k] = v
+	}
+	body := map[string]any{"items": []any{item}, "shipping_address": validAddress(), "note": "mass assignment"}
+	for k, v := range extra {
+		body[k] = v
+	}
+	b, _ := json.Marshal(body)
+	return string(b)
+}
+
+// patchOrderBody is a valid note change next to fields no customer may write.
+const patchOrderBody = `{"note":"after","status":"shipped","total_cents":1,"internal_note":"x","payment_reference":"pay_x"}`
+
+// registerBody is a valid registration that also asks for the admin role.
+func registerBody(email string) string {
+	return fmt.Sprintf(`{"email":%q,"password":"correct-horse-battery","name":"Mallory","role":"admin"}`, email)
 }
 
 // escalateViaPatch sends the body and then reads the account back. The
@@ -82,8 +128,7 @@ func escalateViaPatch(ctx context.Context, t *Target, body string) (Result, erro
 
 func registerAsAdmin(ctx context.Context, t *Target) (Result, error) {
 	email := fmt.Sprintf("mallory-%d@example.com", randInt())
-	body := fmt.Sprintf(`{"email":%q,"password":"correct-horse-battery","name":"Mallory","role":"admin"}`, email)
-	x, err := t.send(ctx, request{method: http.MethodPost, path: "/api/v1/auth/register", body: body})
+	x, err := t.send(ctx, request{method: http.MethodPost, path: "/api/v1/auth/register", body: registerBody(email)})
 	if err != nil {
 		return Result{}, err
 	}
@@ -117,16 +162,7 @@ func orderCreate(id, story string, extra, itemExtra map[string]any) Attack {
 			if err != nil {
 				return Result{}, err
 			}
-			item := map[string]any{"product_id": productKeyboard, "quantity": 1}
-			for k, v := range itemExtra {
-				item[k] = v
-			}
-			body := map[string]any{"items": []any{item}, "shipping_address": validAddress(), "note": "mass assignment"}
-			for k, v := range extra {
-				body[k] = v
-			}
-			b, _ := json.Marshal(body)
-			x, err := t.send(ctx, request{method: http.MethodPost, path: "/api/v1/orders", body: string(b), token: tok.AccessToken})
+			x, err := t.send(ctx, request{method: http.MethodPost, path: "/api/v1/orders", body: orderCreateBody(extra, itemExtra), token: tok.AccessToken})
 			if err != nil {
 				return Result{}, err
 			}
@@ -162,8 +198,7 @@ func patchOrderFields(ctx context.Context, t *Target) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	body := `{"note":"after","status":"shipped","total_cents":1,"internal_note":"x","payment_reference":"pay_x"}`
-	x, err := t.send(ctx, request{method: http.MethodPatch, path: "/api/v1/orders/" + o.ID, body: body, token: tok.AccessToken})
+	x, err := t.send(ctx, request{method: http.MethodPatch, path: "/api/v1/orders/" + o.ID, body: patchOrderBody, token: tok.AccessToken})
 	if err != nil {
 		return Result{}, err
 	}

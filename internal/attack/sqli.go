@@ -41,17 +41,17 @@ func sqliAttacks() []Attack {
 		{
 			ID: "sqli/sort", Issue: "sqli", OWASP: "API8:2023", CWE: "CWE-89",
 			Story: "Put SQL in GET /orders?sort=… (stacked queries, CASE WHEN, UNION, pg_sleep, comments, look-alike and encoded names).",
-			Run:   customer("sort", "sort=-total", func() []probe { return corpusFor("sort", sortValues(), "total", "-total") }),
+			Run:   customer("sort", "sort=-total", sortCorpus),
 		},
 		{
 			ID: "sqli/status", Issue: "sqli", OWASP: "API8:2023", CWE: "CWE-89",
 			Story: "Put SQL in GET /orders?status=… (quote breaking, OR 1=1, LIKE wildcards, UNION, pg_sleep).",
-			Run:   customer("status", "status=paid", func() []probe { return corpusFor("status", statusValues(), "paid", "shipped") }),
+			Run:   customer("status", "status=paid", statusCorpus),
 		},
 		{
 			ID: "sqli/limit", Issue: "sqli", OWASP: "API8:2023", CWE: "CWE-89",
 			Story: "Put SQL and odd numbers in GET /orders?limit=… (LIMIT ALL, OFFSET, negative, huge, exponent, foreign digits).",
-			Run:   customer("limit", "limit=5", func() []probe { return corpusFor("limit", limitValues(), "1", "100") }),
+			Run:   customer("limit", "limit=5", limitCorpus),
 		},
 		{
 			ID: "sqli/cursor", Issue: "sqli", OWASP: "API8:2023", CWE: "CWE-89",
@@ -136,6 +136,12 @@ func corpusFor(param string, own []string, a, b string) []probe {
 	out = append(out, rawInjections(param)...)
 	return append(out, pollution(param, a, b)...)
 }
+
+// The corpora of sqli/sort, sqli/status and sqli/limit; the two values
+// given to each are valid ones, for the pollution probes.
+func sortCorpus() []probe   { return corpusFor("sort", sortValues(), "total", "-total") }
+func statusCorpus() []probe { return corpusFor("status", statusValues(), "paid", "shipped") }
+func limitCorpus() []probe  { return corpusFor("limit", limitValues(), "1", "100") }
 
 // injectionValues are the shapes of SQL injection every parameter gets.
 // Each would change a statement assembled from strings; none is a value an

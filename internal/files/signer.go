@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/config"
@@ -69,7 +70,12 @@ func (s *Signer) Verify(method string, q url.Values) (string, error) {
 		return "", ErrBadSignature
 	}
 	// Strict: one spelling per signature (the unused low bits of the last
-	// character must be zero), so a link has exactly one valid form.
+	// character must be zero), so a link has exactly one valid form. The
+	// decoder skips CR and LF even in strict mode, so they are refused
+	// first (found by FuzzSignedURL).
+	if strings.ContainsAny(sig, "\r\n") {
+		return "", ErrBadSignature
+	}
 	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err != nil {
 		return "", ErrBadSignature

@@ -67,6 +67,11 @@ func TestSignerRefusesTampering(t *testing.T) {
 		"flipped signature": tamper(func(q url.Values) { q.Set("signature", otherFirst(sig)) }),
 		"non-canonical sig": tamper(func(q url.Values) { q.Set("signature", sig[:len(sig)-1]+nextBits(sig[len(sig)-1])) }),
 		"no signature":      tamper(func(q url.Values) { q.Del("signature") }),
+		// Regression (FuzzSignedURL, testdata/fuzz/FuzzSignedURL/cf0057e9f16e4b10):
+		// the base64 decoder skips CR and LF even in strict mode, so these
+		// were second spellings of a link.
+		"CR after signature": tamper(func(q url.Values) { q.Set("signature", sig+"\r") }),
+		"LF in signature":    tamper(func(q url.Values) { q.Set("signature", sig[:4]+"\n"+sig[4:]) }),
 	}
 	for name, q := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -215,7 +215,10 @@ func (c *Cursors) Decode(raw, scope string, s Sort, status Status) (Key, error) 
 		return Key{}, errBadCursor
 	}
 	encPayload, encMAC, ok := strings.Cut(raw, ".")
-	if !ok {
+	// The base64 decoder skips CR and LF even in strict mode, so they are
+	// refused here: without this, "cursor\r\n" was a second spelling of a
+	// valid cursor (found by FuzzCursor).
+	if !ok || strings.ContainsAny(raw, "\r\n") {
 		return Key{}, errBadCursor
 	}
 	// Strict: one spelling per cursor (unused low bits must be zero).

@@ -400,9 +400,15 @@ func TestCursorsRefuseTampering(t *testing.T) {
 			"standard base64":    base64.RawStdEncoding.EncodeToString(payload) + "." + base64.RawStdEncoding.EncodeToString(mac),
 			"trailing dot":       cursor + ".",
 			"trailing space":     cursor + " ",
-			"empty":              "",
-			"dot":                ".",
-			"payload only MAC":   "." + encMAC,
+			// Regression (FuzzCursor, testdata/fuzz/FuzzCursor/4a145550e2090080):
+			// the base64 decoder skips CR and LF even in strict mode, so
+			// these were second spellings of a valid cursor.
+			"trailing CR":       cursor + "\r",
+			"LF in the payload": cursor[:5] + "\n" + cursor[5:],
+			"CRLF in the MAC":   cursor[:len(cursor)-3] + "\r\n" + cursor[len(cursor)-3:],
+			"empty":             "",
+			"dot":               ".",
+			"payload only MAC":  "." + encMAC,
 		} {
 			if _, err := cursors.Decode(forged, scope, s, st); err == nil {
 				t.Errorf("%s: %q accepted", name, forged)

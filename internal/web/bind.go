@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
@@ -129,7 +130,9 @@ func (e *wrappedValidation) Unwrap() error { return &e.ValidationError }
 
 // pointerPath turns the JSON pointer /items/0/quantity into items[0].quantity,
 // the form validation errors use. Names come from the client, so they are
-// cut to a short length before being echoed.
+// made printable (a JSON string may carry a NUL, DEL or a bidi override;
+// found by FuzzBindUpdateOrder) and cut to a short length before being
+// echoed.
 func pointerPath(ptr jsontext.Pointer) string {
 	var b strings.Builder
 	for tok := range ptr.Tokens() {
@@ -142,7 +145,12 @@ func pointerPath(ptr jsontext.Pointer) string {
 		}
 		b.WriteString(tok)
 	}
-	s := b.String()
+	s := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return '?'
+		}
+		return r
+	}, b.String())
 	if len(s) > 64 {
 		cut := 64
 		for cut > 0 && !utf8.RuneStart(s[cut]) {

@@ -184,6 +184,15 @@ func TestStrictJSONBinderFieldErrors(t *testing.T) {
 			want: []web.FieldError{{Field: "items", Message: "must be at least 1 items"}},
 		},
 		{
+			// Regression (FuzzBindUpdateOrder, internal/orders/testdata/fuzz/
+			// FuzzBindUpdateOrder/5c299a89b6620d26): a client's member name is
+			// echoed, and JSON lets it carry DEL, NUL (escaped) or a bidi
+			// override; the echo shows them as "?".
+			name: "unprintable characters in an unknown name",
+			body: "{\"a\x7fb\\u0000c\\u202ed\":1}",
+			want: []web.FieldError{{Field: "a?b?c?d", Message: unknown}},
+		},
+		{
 			name: "bidi override in nested string",
 			body: `{"name":"a","shipping":{"city":"c\u202egpj.exe"},"items":[{"sku":"s","quantity":1}]}`,
 			want: []web.FieldError{{Field: "shipping.city", Message: "contains characters that are not allowed"}},
