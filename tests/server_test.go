@@ -55,6 +55,7 @@ func startServer(t *testing.T, env map[string]string) *server {
 	target := attack.DemoTarget(base)
 	target.SigningKeyID, target.SigningKey = "test", key
 	target.Canary = plantCanary(t, settings["FILE_STORAGE_DIR"])
+	checkResponses(t, target)
 	return &server{URL: base, DatabaseURL: settings["DATABASE_URL"], StorageDir: settings["FILE_STORAGE_DIR"], Target: target, logs: logs}
 }
 

@@ -68,6 +68,10 @@ func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
 
 	v1 := e.Group("/api/v1")
 
+	// Public: the API's own OpenAPI document (api/openapi.yaml), which
+	// tests/openapi_test.go holds equal to this file's routes.
+	v1.GET("/openapi.yaml", openAPI)
+
 	// Public: the strict per-IP auth limit applies on top of the global one.
 	v1.POST("/auth/register", wrap("POST /auth/register", h.auth.Register), authPerIP)
 	v1.POST("/auth/login", h.auth.Login, authPerIP)
