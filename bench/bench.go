@@ -46,6 +46,8 @@ type bench struct {
 	rows  []row
 	// loadRate is the open-loop rate of 1, reused by 4.
 	loadRate float64
+	// discarded counts rounds thrown away because the machine stalled.
+	discarded int
 }
 
 // userCreds are what one simulated customer sends: a bearer token and,

@@ -57,6 +57,9 @@ func (b *bench) printTable(took time.Duration) {
 		fmt.Fprintf(&s, "| %s | %s | %.2f | %s %.2f | %s |\n", r.id, r.what, r.value, op, r.target, verdict)
 	}
 	s.WriteString("\n")
+	if b.discarded > 0 {
+		fmt.Fprintf(&s, "%d round(s) were discarded and re-run because the server shed load during a stall of the machine (see the log above).\n", b.discarded)
+	}
 	for _, r := range b.rows {
 		fmt.Fprintf(&s, "%s. %s: %s\n", r.id, r.what, r.detail)
 	}
