@@ -12,7 +12,7 @@ GOLANGCI_LINT_VERSION := v2.15.0
 SQLC          := $(BIN)/sqlc
 GOLANGCI_LINT := $(BIN)/golangci-lint
 
-.PHONY: demo test test-unit test-blackbox check-generated lint lint-openapi generate build tools clean bench bench-smoke
+.PHONY: demo test test-unit test-blackbox check-generated lint lint-openapi generate build tools clean bench bench-smoke fuzz
 
 ## demo: start a throwaway PostgreSQL, migrate, seed, serve on 127.0.0.1:8080,
 ## attack it with the whole catalogue (every verdict BLOCKED), keep serving
@@ -34,6 +34,20 @@ test: check-generated
 	$(GO) test -race -count=1 ./internal/... ./cmd/...
 	$(GO) test -count=1 -p 1 ./tests/...
 	$(GO) test -tags workshop -count=1 -p 1 ./tests/...
+
+## fuzz: every fuzz target (internal/*/fuzz_test.go) for FUZZTIME each. Go
+## runs one -fuzz target per package per invocation, hence the loop. A
+## failing input is saved under the package's testdata/fuzz and fails the run.
+FUZZTIME     ?= 10s
+FUZZPARALLEL ?= 2
+FUZZ_PKGS    := $(addprefix ./,$(sort $(dir $(wildcard internal/*/fuzz_test.go))))
+fuzz:
+	@set -e; for pkg in $(FUZZ_PKGS); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "==> $$pkg $$target for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) $$pkg; \
+	  done; \
+	done
 
 ## bench: load benchmark on a 1M-order dataset, printing ratios against a
 ## no-security baseline and pgbench (docs/performance.md); under 10 minutes.
