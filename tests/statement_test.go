@@ -49,32 +49,63 @@ func TestStatementTimeoutBoundsBlockedRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Twice as many blocked PATCHes as the pool has connections: half of
-	// them first wait for a connection, then for the lock.
-	const blocked = 4
-	began := time.Now()
-	outs := make([]outcome, blocked)
-	var wg sync.WaitGroup
 	hc := &http.Client{Timeout: 5 * requestTimeout}
-	for i := range blocked {
-		wg.Go(func() {
-			outs[i] = call(context.Background(), hc, http.MethodPatch, srv.URL+"/api/v1/orders/"+id, alice.token, "", `{"note":"changed"}`)
-		})
-	}
-	wg.Wait()
 	slack := time.Second // a loaded 2-core machine answers late, not never
-	for _, o := range outs {
-		if o.status != http.StatusServiceUnavailable {
-			t.Errorf("blocked PATCH: %v; want 503", o)
-			continue
+	patch := func(n int) []outcome {
+		outs := make([]outcome, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				outs[i] = call(context.Background(), hc, http.MethodPatch, srv.URL+"/api/v1/orders/"+id, alice.token, "", `{"note":"changed"}`)
+			})
 		}
-		if problem := checkUnavailable(o); problem != "" {
-			t.Errorf("blocked PATCH: %s: %v", problem, o)
+		wg.Wait()
+		for _, o := range outs {
+			if o.status != http.StatusServiceUnavailable {
+				t.Errorf("blocked PATCH: %v; want 503", o)
+				continue
+			}
+			if problem := checkUnavailable(o); problem != "" {
+				t.Errorf("blocked PATCH: %s: %v", problem, o)
+			}
+			if o.elapsed > requestTimeout+slack {
+				t.Errorf("blocked PATCH answered after %v; the request deadline is %v", o.elapsed, requestTimeout)
+			}
 		}
-		if o.elapsed > requestTimeout+slack {
-			t.Errorf("blocked PATCH answered after %v; the request deadline is %v", o.elapsed, requestTimeout)
+		return outs
+	}
+
+	// As many blocked PATCHes as the pool has connections. PostgreSQL
+	// cancels each statement itself (statement_timeout, just under the
+	// deadline), so the connection that ran it stays open and goes back to
+	// the pool; had the deadline come first, the driver would have had to
+	// cancel and drop it.
+	seen := make(chan []int32, 1)
+	go func() {
+		var pids []int32
+		eventually(requestTimeout, func() bool {
+			pids = lockWaiters(t, databaseURL)
+			return len(pids) == 2
+		})
+		seen <- pids
+	}()
+	patch(2)
+	blockedPIDs := <-seen
+	if len(blockedPIDs) != 2 {
+		t.Fatalf("saw %d backends waiting on the lock, want 2", len(blockedPIDs))
+	}
+	for _, pid := range blockedPIDs {
+		var state string
+		err := side.QueryRow(ctx, `SELECT state FROM pg_stat_activity WHERE pid = $1`, pid).Scan(&state)
+		if err != nil || state != "idle" {
+			t.Errorf("backend %d, which was blocked, is %q (%v) after its request ended; want it idle in the pool: statement_timeout did not end the statement", pid, state, err)
 		}
 	}
+
+	// Twice as many as the pool has: half of them first wait for a
+	// connection, then for the lock; the request deadline bounds both.
+	began := time.Now()
+	patch(4)
 
 	// The lock is still held, and yet the service answers: the blocked
 	// requests gave their connections back.
@@ -82,9 +113,9 @@ func TestStatementTimeoutBoundsBlockedRequests(t *testing.T) {
 		t.Errorf("GET while the lock is held: %v; want a prompt 200", o)
 	}
 
-	// And PostgreSQL itself gave up on every blocked statement: without
-	// statement_timeout the backends of the requests that timed out would
-	// wait on the lock for as long as the side session holds it.
+	// And no backend is left waiting on the lock for a client that gave up
+	// (statement_timeout ended the statement, or the driver's cancel
+	// request did when the deadline came first).
 	var waiting []string
 	clean := eventually(2*requestTimeout, func() bool {
 		waiting = waitingOnLock(t, side)
@@ -99,6 +130,29 @@ func TestStatementTimeoutBoundsBlockedRequests(t *testing.T) {
 	if o := call(context.Background(), hc, http.MethodPatch, srv.URL+"/api/v1/orders/"+id, alice.token, "", `{"note":"after"}`); o.status != http.StatusOK {
 		t.Errorf("PATCH after the lock is released: %v; want 200", o)
 	}
+}
+
+// lockWaiters lists the backends of the database that wait for a lock. It
+// runs beside the test's own goroutine, so it has a connection of its own.
+func lockWaiters(t *testing.T, databaseURL string) []int32 {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	rows, err := conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		t.Error(err)
+	}
+	return pids
 }
 
 // waitingOnLock lists the queries of the database's other backends that wait
