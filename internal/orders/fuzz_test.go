@@ -87,9 +87,10 @@ func checkAddress(t *testing.T, a addressRequest) {
 	if len(a.Country) != 2 || strings.IndexFunc(a.Country, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
 		t.Fatalf("country %q passed", a.Country)
 	}
-	if a.PostalCode == "" || len(a.PostalCode) > 16 || strings.IndexFunc(a.PostalCode, func(r rune) bool {
-		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == ' ' || r == '-')
-	}) >= 0 {
+	postalChar := func(r rune) bool {
+		return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == ' ' || r == '-'
+	}
+	if a.PostalCode == "" || len(a.PostalCode) > 16 || strings.IndexFunc(a.PostalCode, func(r rune) bool { return !postalChar(r) }) >= 0 {
 		t.Fatalf("postal code %q passed", a.PostalCode)
 	}
 }

@@ -5,6 +5,7 @@
 package webtest
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -27,7 +28,7 @@ import (
 func Bind[T any](body []byte) (T, error) {
 	e := echo.New()
 	e.Binder = web.StrictJSONBinder{Validator: web.NewValidator()}
-	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(body)))
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/", strings.NewReader(string(body)))
 	req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 	var dst T
 	err := e.NewContext(req, httptest.NewRecorder()).Bind(&dst)
