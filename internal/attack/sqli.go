@@ -328,10 +328,6 @@ func judgeAll(ctx context.Context, t *Target, l listEndpoint, param string, prob
 	}
 	mid := median(times)
 	bound := max(spreadFactor*mid, spreadFloor)
-	if slowest.elapsed > bound {
-		failures = append(failures, fmt.Sprintf("slowest answer %s exceeds the bound %s (%d× median %s, at least %s): %s",
-			slowest.elapsed.Round(time.Millisecond), bound, spreadFactor, mid, spreadFloor, brief(slowest)))
-	}
 	if len(failures) > 0 {
 		const shown = 6
 		more := ""
@@ -340,6 +336,10 @@ func judgeAll(ctx context.Context, t *Target, l listEndpoint, param string, prob
 		}
 		return exploited("%d of %d payloads in %s not refused as required%s: %s",
 			len(failures), len(probes), param, more, strings.Join(failures[:min(shown, len(failures))], " | "))
+	}
+	if slowest.elapsed > bound {
+		return exploited("every payload in %s refused, but the slowest answer %s exceeds the bound %s (%d× median %s, at least %s): %s",
+			param, slowest.elapsed.Round(time.Millisecond), bound, spreadFactor, mid, spreadFloor, brief(slowest))
 	}
 	return blocked("%d payloads in %s, every one a 400 problem+json naming the parameter in errors[].field, no SQL text in any body; "+
 		"slowest %s, median %s (bounds: sleep payloads under %s, slowest under %d× median or %s)",

@@ -28,6 +28,11 @@ func Wrap(b *Board, pool *pgxpool.Pool, hasher *auth.Hasher, storageDir string, 
 		// violation; the error handler (errors.go) decides what leaks.
 		"POST /auth/register": {"errors", registerUnmapped(pool, hasher), registerUnmapped(pool, hasher)},
 	}
+	// Requests a route's variants leave to the secure handler, whatever
+	// the switch says.
+	secureServes := map[string]func(*echo.Context) bool{
+		"GET /orders": sortlessOrContinued,
+	}
 	return func(route string, h echo.HandlerFunc) echo.HandlerFunc {
 		h = secure(route, h)
 		v, ok := byRoute[route]
@@ -35,6 +40,9 @@ func Wrap(b *Board, pool *pgxpool.Pool, hasher *auth.Hasher, storageDir string, 
 			return h
 		}
 		return func(c *echo.Context) error {
+			if leave, ok := secureServes[route]; ok && leave(c) {
+				return h(c)
+			}
 			switch b.Get(v.issue) {
 			case Vulnerable:
 				return v.vulnerable(c)
