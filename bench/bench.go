@@ -48,6 +48,8 @@ type bench struct {
 	loadRate float64
 	// discarded counts rounds thrown away because the machine stalled.
 	discarded int
+	// overloaded counts rounds kept although the server shed load in them.
+	overloaded int
 }
 
 // userCreds are what one simulated customer sends: a bearer token and,

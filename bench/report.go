@@ -60,6 +60,9 @@ func (b *bench) printTable(took time.Duration) {
 	if b.discarded > 0 {
 		fmt.Fprintf(&s, "%d round(s) were discarded and re-run because the server shed load during a stall of the machine (see the log above).\n", b.discarded)
 	}
+	if b.overloaded > 0 {
+		fmt.Fprintf(&s, "%d round(s) were shed three times in a row and kept: the machine was too busy for those figures; re-run when it is quiet.\n", b.overloaded)
+	}
 	for _, r := range b.rows {
 		fmt.Fprintf(&s, "%s. %s: %s\n", r.id, r.what, r.detail)
 	}
