@@ -186,10 +186,25 @@ func TestTokensVerifyAttacks(t *testing.T) {
 		return strings.Join(parts, ".")
 	}()
 
+	// Second spellings of a valid token: the same signature bytes written
+	// differently. Regression (FuzzTokenVerify, testdata/fuzz/
+	// FuzzTokenVerify/3f27e53e1754c183): the base64 decoder skips CR and
+	// LF, and without strict decoding ignores the unused low bits of the
+	// signature's last character.
+	valid, err := tk.Issue(user, "user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	lastBits := valid[:len(valid)-1] + string(alphabet[strings.IndexByte(alphabet, valid[len(valid)-1])^1])
+
 	tests := []struct {
 		name string
 		raw  string
 	}{
+		{name: "trailing CR", raw: valid + "\r"},
+		{name: "LF inside the signature", raw: valid[:len(valid)-5] + "\n" + valid[len(valid)-5:]},
+		{name: "signature with other unused bits", raw: lastBits},
 		{name: "alg none", raw: handmade(t, map[string]any{"alg": "none", "typ": "JWT", "kid": key.ID}, claims, nil)},
 		{name: "alg None", raw: handmade(t, map[string]any{"alg": "None", "typ": "JWT", "kid": key.ID}, claims, nil)},
 		{name: "alg none with signature", raw: handmade(t, map[string]any{"alg": "none", "kid": key.ID}, claims, key.Secret)},
