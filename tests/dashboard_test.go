@@ -292,9 +292,12 @@ func visitDashboard(t *testing.T, browser context.Context, srv *server, editOrde
 		chromedp.Sleep(500*time.Millisecond),
 	)
 	if err != nil {
+		// The page reports its own errors (a refused sign-in, a sink that
+		// Trusted Types refused) in #message.
+		shown, _ := chromedp.Run(browser, chromedp.Evaluate[string](`document.getElementById('message')?.textContent ?? ''`))
 		mu.Lock()
 		defer mu.Unlock()
-		t.Fatalf("dashboard: %v (payloads that ran: %v, dialogs: %q)", err, visit.executed, visit.dialogs)
+		t.Fatalf("dashboard: %v; the page says %q (payloads that ran: %v, dialogs: %q)", err, shown, visit.executed, visit.dialogs)
 	}
 	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
 	if err != nil {
