@@ -43,12 +43,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("unknown command %q; %s", command, usage)
 	}
 
-	if err := checkWorkshopSettings(getenv); err != nil {
-		return err
-	}
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
+	}
+	// Before anything starts: a refused setting must not cost a database.
+	if err := checkWorkshopSettings(getenv, cfg); err != nil {
+		return err
 	}
 	if command == "seed" && cfg.IsProduction() {
 		return errors.New("seed refuses to run with APP_ENV=production: the demo accounts have published passwords")

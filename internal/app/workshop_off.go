@@ -8,6 +8,8 @@ import (
 	"io"
 
 	"github.com/labstack/echo/v5"
+
+	"github.com/bulwark-dev/bulwark/internal/config"
 )
 
 // workshopSettings are the variables only the workshop build reads.
@@ -19,7 +21,7 @@ func workshopSettings() []string {
 // setting: someone who sets BULWARK_VULNS believes the server is
 // vulnerable on purpose, and should learn at once that this binary has no
 // such code (docs/workshop.md).
-func checkWorkshopSettings(getenv func(string) string) error {
+func checkWorkshopSettings(getenv func(string) string, _ config.Config) error {
 	for _, name := range workshopSettings() {
 		if getenv(name) != "" {
 			return fmt.Errorf("%s is set, but this is the secure build, which contains no vulnerable code: build the workshop binary with go build -tags workshop ./cmd/api", name)

@@ -10,11 +10,19 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"github.com/bulwark-dev/bulwark/internal/config"
 	"github.com/bulwark-dev/bulwark/internal/workshop"
 )
 
-// checkWorkshopSettings accepts the workshop settings in this build.
-func checkWorkshopSettings(func(string) string) error { return nil }
+// checkWorkshopSettings refuses, before anything starts, a workshop binary
+// that would listen beyond this machine: vulnerable code must not face a
+// network by accident.
+func checkWorkshopSettings(getenv func(string) string, cfg config.Config) error {
+	if !loopbackAddr(cfg.HTTPAddr) && getenv("BULWARK_WORKSHOP_ALLOW_REMOTE") != "1" {
+		return errors.New("the workshop build listens on loopback only: set HTTP_ADDR to 127.0.0.1:PORT, or BULWARK_WORKSHOP_ALLOW_REMOTE=1 on an isolated network")
+	}
+	return nil
+}
 
 // applyWorkshop swaps the secure parts for switchable ones and adds the
 // facilitator's routes. This file and internal/workshop are compiled only
@@ -23,10 +31,6 @@ func applyWorkshop(_ context.Context, getenv func(string) string, deps Deps, par
 	board, err := workshop.NewBoard(getenv("BULWARK_VULNS"))
 	if err != nil {
 		return parts, nil, err
-	}
-	// Vulnerable code must not face a network by accident.
-	if !loopbackAddr(deps.Config.HTTPAddr) && getenv("BULWARK_WORKSHOP_ALLOW_REMOTE") != "1" {
-		return parts, nil, errors.New("the workshop build listens on loopback only: set HTTP_ADDR to 127.0.0.1:PORT, or BULWARK_WORKSHOP_ALLOW_REMOTE=1 on an isolated network")
 	}
 	secureLimiter := parts.Limiter
 	parts.CORS = workshop.CORS(board, parts.CORS)
