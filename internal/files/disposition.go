@@ -70,16 +70,20 @@ func NormalizeFilename(name string) string {
 		}
 		return r
 	}, name)
-	name = strings.TrimLeft(strings.TrimSpace(name), ".")
-	name = strings.TrimRight(name, " .")
+	// Dots and spaces are trimmed together, of every kind: trimming one
+	// and then the other left ". x" as " x", a name that changed again when
+	// normalised twice (found by FuzzFilename).
+	name = strings.TrimFunc(name, isDotOrSpace)
 	for len(name) > maxNameBytes {
 		_, size := utf8.DecodeLastRuneInString(name)
 		name = name[:len(name)-size]
 	}
 	// The cut can expose a space or dot at the end again.
-	name = strings.TrimRight(name, " .")
+	name = strings.TrimRightFunc(name, isDotOrSpace)
 	if name == "" {
 		return "file"
 	}
 	return name
 }
+
+func isDotOrSpace(r rune) bool { return r == '.' || unicode.IsSpace(r) }

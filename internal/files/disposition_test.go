@@ -58,6 +58,12 @@ func TestNormalizeFilename(t *testing.T) {
 		// must be trimmed too, or the name ends in a space or a dot.
 		{"cap does not leave a trailing space", strings.Repeat("a", 199) + " .pdf", strings.Repeat("a", 199)},
 		{"cap does not leave trailing dots", strings.Repeat("a", 198) + "...pdf", strings.Repeat("a", 198)},
+		// Regression (FuzzFilename, testdata/fuzz/FuzzFilename/11dc10fefea5db8c):
+		// spaces were trimmed before dots, so a space behind a leading dot
+		// stayed, and normalising the result changed it again.
+		{"space behind a leading dot", ". 000.txt", "000.txt"},
+		{"other space behind a leading dot", ".\u00a0x.txt", "x.txt"},
+		{"other space before a trailing dot", "x.txt\u00a0.", "x.txt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
