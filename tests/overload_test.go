@@ -17,13 +17,16 @@ import (
 // memory stays bounded. A single client flooding from one address is cut off
 // by its own rate limit (429) first.
 func TestOverloadShedsWithRetryAfter(t *testing.T) {
-	const maxInFlight = 8
+	const (
+		maxInFlight    = 8
+		requestTimeout = 5 * time.Second
+	)
 	p := startProcess(t, buildAPI(t), map[string]string{
 		"MAX_IN_FLIGHT_REQUESTS": "8",
 		"TRUSTED_PROXIES":        "127.0.0.1",
-		"REQUEST_TIMEOUT":        "5s",
+		"REQUEST_TIMEOUT":        requestTimeout.String(),
 	})
-	const clients = 8 * maxInFlight
+	const clients = 4 * maxInFlight
 	tokens := makeUsers(t, p.Env["DATABASE_URL"], p.Key, clients)
 	baseRSS, err := p.rssMiB()
 	if err != nil {
@@ -33,11 +36,12 @@ func TestOverloadShedsWithRetryAfter(t *testing.T) {
 	// show up as a transport error.
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 
-	// What one client at a time gets through: the sustainable rate.
+	// What one request at a time gets through: the sustainable rate, for
+	// the log. The users take turns, so no per-user limit caps it.
 	sustainable := func() float64 {
 		n, began := 0, time.Now()
-		for time.Since(began) < 500*time.Millisecond {
-			if o := call(t.Context(), client, http.MethodGet, p.URL+"/api/v1/orders?limit=20", tokens[0], spreadIP(0), ""); o.status == http.StatusOK {
+		for i := 0; time.Since(began) < 500*time.Millisecond; i++ {
+			if o := call(t.Context(), client, http.MethodGet, p.URL+"/api/v1/orders?limit=20", tokens[i%clients], spreadIP(i%clients), ""); o.status == http.StatusOK {
 				n++
 			}
 		}
@@ -100,15 +104,20 @@ func TestOverloadShedsWithRetryAfter(t *testing.T) {
 	}
 	p99 := admitted[len(admitted)*99/100]
 	offered := float64(len(outs)) / elapsed.Seconds()
-	t.Logf("sustainable (one client): %.0f req/s; offered under overload: %.0f req/s; outcomes %v; admitted p99 %v; RSS %.0f MiB at rest, peak %.0f MiB",
+	t.Logf("sustainable (one request at a time): %.0f req/s; offered under overload: %.0f req/s; outcomes %v; admitted p99 %v; RSS %.0f MiB at rest, peak %.0f MiB",
 		sustainable, offered, countBy(outs), p99.Round(time.Millisecond), baseRSS, peakRSS)
 	if shed == 0 {
 		t.Errorf("%d clients against a limit of %d in flight, and not one request was shed (503): there is no load shedding", clients, maxInFlight)
 	}
 	// Admitted requests never queue behind more than maxInFlight others,
-	// so they stay fast even on a busy 2-core machine.
-	if p99 > time.Second {
-		t.Errorf("admitted requests' p99 is %v under overload; want under 1s", p99)
+	// so they stay fast; the p99 bound leaves room for a 2-core machine
+	// that also runs the 32 clients (and, in CI, other tests). No admitted
+	// request may outlive the request deadline.
+	if p99 > 2500*time.Millisecond {
+		t.Errorf("admitted requests' p99 is %v under overload; want under 2.5s", p99)
+	}
+	if slowest := admitted[len(admitted)-1]; slowest > requestTimeout {
+		t.Errorf("an admitted request took %v, past the %v request deadline", slowest, requestTimeout)
 	}
 	if grew := peakRSS - baseRSS; grew > 64 {
 		t.Errorf("RSS grew by %.0f MiB under overload (%.0f → %.0f MiB); want at most 64 MiB", grew, baseRSS, peakRSS)
