@@ -236,15 +236,17 @@ func signedQuery(key, expires, kid, sig string) string {
 // parsing, cleaning or re-encoding on the way, so "..\" and malformed
 // escapes reach the server as written.
 func (t *Target) sendRaw(ctx context.Context, method, requestURI, token string) (*exchange, error) {
-	req, err := http.NewRequestWithContext(ctx, method, t.BaseURL+"/", nil)
-	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
-	}
-	req.URL.Opaque = requestURI
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	return t.do(req, method, requestURI, "")
+	return t.paced(ctx, method+" "+requestURI, false, func() (*exchange, error) {
+		req, err := http.NewRequestWithContext(ctx, method, t.BaseURL+"/", nil)
+		if err != nil {
+			return nil, fmt.Errorf("build request: %w", err)
+		}
+		req.URL.Opaque = requestURI
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		return t.do(req, method, requestURI, "")
+	})
 }
 
 // sendStream sends a body from a reader, never held whole in memory.
