@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v5"
+	"github.com/labstack/echo/v5/middleware"
 
+	"github.com/bulwark-dev/bulwark/internal/app"
 	"github.com/bulwark-dev/bulwark/internal/orders"
 	"github.com/bulwark-dev/bulwark/internal/postgres"
+	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
 // callerHeader names the caller in requests to the baseline. The baseline
@@ -28,10 +32,13 @@ const authUserIDKey = "auth.user_id"
 
 // serveBaseline is the orders handler, service and store of the real
 // server with no security around them: no token check, no rate limits, no
-// request id, logging, recovery or security headers, no CORS, no body
-// limit. The ownership lookup stays, because it is how the handler gets
-// its order: the SQL is the same as the secure server's.
-func serveBaseline(ctx context.Context, getenv func(string) string) error {
+// security headers, no CORS, no body limit, no in-flight bound, no
+// deadline. What every service runs whether or not it is secure stays, so
+// that it is not counted as the price of security: the request id, the
+// request log line and panic recovery, as in the real server. The
+// ownership lookup stays too, because it is how the handler gets its
+// order: the SQL is the same as the secure server's.
+func serveBaseline(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	pool, err := postgres.Open(ctx, getenv("DATABASE_URL"), postgres.Options{})
 	if err != nil {
 		return err
@@ -41,6 +48,11 @@ func serveBaseline(ctx context.Context, getenv func(string) string) error {
 	h := orders.NewHandler(svc)
 
 	e := echo.New()
+	e.Use(
+		web.RequestIDMiddleware(),
+		web.RequestLogger(app.NewLogger(stdout, "info")),
+		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}),
+	)
 	caller := func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
 			id, err := uuid.Parse(c.Request().Header.Get(callerHeader))

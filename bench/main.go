@@ -52,7 +52,7 @@ type options struct {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "baseline" {
-		return serveBaseline(ctx, getenv)
+		return serveBaseline(ctx, getenv, stdout)
 	}
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
