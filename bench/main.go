@@ -62,12 +62,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.IntVar(&o.rounds, "rounds", 0, "alternating rounds per comparison (default 5, smoke 2)")
 	fs.DurationVar(&o.round, "round", 0, "length of one round (default 5s, smoke 2s)")
 	fs.IntVar(&o.concurrency, "c", 16, "requests in flight for throughput, and pgbench clients")
-	fs.IntVar(&o.poolSize, "pool", 0, "pool_max_conns of both servers (0: pgxpool's default, max(4, cores))")
+	fs.IntVar(&o.poolSize, "pool", -1, "pool_max_conns of both servers (default: -c, as many connections as pgbench gets; 0: pgxpool's default, max(4, cores))")
 	fs.IntVar(&o.attackRate, "attack-rate", 200, "login guesses per second during the brute force")
 	fs.IntVar(&o.fileMiB, "file-mib", 0, "size of the transferred file (default 512, smoke 64)")
 	fs.StringVar(&o.only, "only", "", "run only these measurements, e.g. 1,2 (default all)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	// pgbench runs -c connections; the servers get as many, or the
+	// comparison measures pool queueing (docs/performance.md, tuning).
+	if o.poolSize < 0 {
+		o.poolSize = o.concurrency
 	}
 	d := Dataset{
 		Users: 10_000, Heavy: 10, HeavyOrders: 10_000, RegularOrders: 100, ItemsPerOrder: 2, Products: 50,
