@@ -56,6 +56,7 @@ esac
 # The run spent the demo accounts' login allowances; a login as alice may
 # answer 429 for some minutes. Restart the demo to start afresh.
 printf '==> Still serving on %s (demo accounts above). Ctrl-C stops it. Request log follows.\n\n' "$base"
-tail -n 0 -f "$log" &
+# --pid: the follower ends with this script, however it ends.
+tail -n 0 --pid=$$ -f "$log" &
 follow=$!
 wait "$server"
