@@ -292,12 +292,33 @@ func TestLoadRefusesBadValues(t *testing.T) {
 		{"DOWNLOAD_URL_TTL", "1h"},
 		{"UPLOAD_MAX_BYTES", "10"},
 		{"MAX_FILES_PER_ORDER", "0"},
+		// The fault-tolerance settings (docs/misconfiguration.md).
+		{"REQUEST_TIMEOUT", "500ms"},
+		{"REQUEST_TIMEOUT", "2m"}, // past the write timeout: the 503 could not be sent
+		{"MAX_IN_FLIGHT_REQUESTS", "0"},
+		{"HTTP_READ_HEADER_TIMEOUT", "0s"}, // no slowloris bound at all
+		{"HTTP_READ_HEADER_TIMEOUT", "2m"},
+		{"HTTP_READ_TIMEOUT", "1s"}, // below the header timeout, which it would replace
+		{"HTTP_READ_TIMEOUT", "1h"},
+		{"HTTP_IDLE_TIMEOUT", "0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.variable+"="+tt.value, func(t *testing.T) {
 			_, err := config.Load(env(map[string]string{tt.variable: tt.value}))
 			assertOneLineNaming(t, err, tt.variable)
 		})
+	}
+}
+
+// The statement timeout sits below the request deadline, so the database
+// gives up first and the connection returns to the pool healthy.
+func TestStatementTimeoutIsBelowRequestTimeout(t *testing.T) {
+	cfg, err := config.Load(env(map[string]string{"REQUEST_TIMEOUT": "4s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.StatementTimeout(); got <= 0 || got >= cfg.RequestTimeout {
+		t.Errorf("statement timeout %s, want above zero and below the request timeout %s", got, cfg.RequestTimeout)
 	}
 }
 
