@@ -175,3 +175,52 @@ func statusLine(raw string) string {
 	line, _, _ := strings.Cut(raw, "\r\n")
 	return line
 }
+
+// A body trickled slowly enough to stay inside HTTP_READ_TIMEOUT is still
+// cut off at REQUEST_TIMEOUT: the request holds a load-shedding slot while
+// its body is read, so the body read must end with the request, or a few
+// accounts trickling bodies could hold every slot (web.Deadline).
+func TestTrickledBodyEndsWithTheRequestDeadline(t *testing.T) {
+	const (
+		requestTimeout = time.Second
+		readTimeout    = 30 * time.Second
+		bound          = 4 * time.Second // the deadline, the read grace, a busy machine's slack
+	)
+	srv := startServer(t, map[string]string{
+		"REQUEST_TIMEOUT":   requestTimeout.String(),
+		"HTTP_READ_TIMEOUT": readTimeout.String(),
+	})
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	tok, err := srv.Target.Login(t.Context(), srv.Target.Alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := dial(t, addr)
+	start := time.Now()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		_, _ = fmt.Fprintf(conn, "PATCH /api/v1/users/me HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
+			"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{", addr, tok)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			if _, err := conn.Write([]byte(" ")); err != nil {
+				return
+			}
+		}
+	}()
+	reply := readUntilClosed(conn, readTimeout)
+	after := time.Since(start)
+	if after > bound {
+		t.Errorf("the trickled body held its request for %s; want it cut off within %s of a %s request deadline (reply %q)",
+			after.Round(time.Millisecond), bound, requestTimeout, statusLine(reply))
+	}
+	if status := statusLine(reply); strings.Contains(status, " 2") || strings.Contains(status, " 500") {
+		t.Errorf("trickled body got %q; want it refused, not served or failed", status)
+	}
+	t.Logf("cut off after %s with %q", after.Round(time.Millisecond), statusLine(reply))
+}

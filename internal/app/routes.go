@@ -56,7 +56,7 @@ func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
 		web.SecurityHeaders(),
 		perIP,
 		web.Shed(deps.Config.MaxInFlight, isLiveness),
-		web.Deadline(deps.Config.RequestTimeout, isTransfer),
+		web.Deadline(deps.Config.RequestTimeout, deps.Config.ReadTimeout-deps.Config.ReadHeaderTimeout, isTransfer),
 		databaseUnavailable,
 		parts.CORS,
 		// Uploads have their own, larger limit on their route below.

@@ -31,18 +31,28 @@ func Unavailable(err error) bool {
 		return unavailableCode(pgErr.Code)
 	}
 	// The connection failed: the dial was refused (the server is down or
-	// restarting), the server closed it (io.EOF), the network reset or
-	// timed it out mid-query (net.Error), or the driver had already closed
-	// it after such a failure.
+	// restarting), or the driver had already closed it after a failure.
 	var connectErr *pgconn.ConnectError
-	var netErr net.Error
-	if errors.As(err, &connectErr) || errors.As(err, &netErr) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed) {
+	if errors.As(err, &connectErr) || errors.Is(err, pgconn.ErrConnClosed) {
 		return true
 	}
-	// An error the driver raised before sending anything: nothing reached
-	// the server, so nothing can have been done twice by a retry.
-	return pgconn.SafeToRetry(err)
+	// The rest must come from the driver: an io.EOF or a network error
+	// from reading the client's own request (a cut-short upload, a body
+	// that missed its read deadline) is the client's doing, and must not
+	// answer "database unavailable, retry". pgconn's errors are the ones
+	// that say whether a retry is safe.
+	var driverErr interface{ SafeToRetry() bool }
+	if !errors.As(err, &driverErr) {
+		return false
+	}
+	// The server closed the connection (io.EOF) or the network reset or
+	// timed it out mid-query (net.Error); or the driver failed before
+	// sending anything, so nothing can have been done twice by a retry.
+	// A failure after a COMMIT was sent is the one ambiguous case: it may
+	// have committed, and a retried POST would then create a second order
+	// (docs/misconfiguration.md, known gap: no idempotency keys).
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || driverErr.SafeToRetry()
 }
 
 // unavailableCode picks the SQLSTATEs that say "not now" rather than "not

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"syscall"
 	"testing"
 
@@ -17,6 +18,7 @@ import (
 
 func TestUnavailableSeparatesOutagesFromFaults(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	clientTimeout := &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
 	cases := []struct {
 		name string
 		err  error
@@ -29,8 +31,14 @@ func TestUnavailableSeparatesOutagesFromFaults(t *testing.T) {
 		{"connection exception class", &pgconn.PgError{Code: "08006"}, true},
 		{"too many connections", &pgconn.PgError{Code: "53300"}, true},
 		{"request deadline", fmt.Errorf("begin: %w", context.DeadlineExceeded), true},
-		{"dial refused", fmt.Errorf("acquire: %w", refused), true},
-		{"connection closed by the server", fmt.Errorf("query: %w", io.ErrUnexpectedEOF), true},
+		{"dial refused", fmt.Errorf("acquire: %w", &pgconn.ConnectError{Config: &pgconn.Config{}}), true},
+		{"driver closed the connection", fmt.Errorf("query: %w", pgconn.ErrConnClosed), true},
+		{"real dial refused", dialError(t), true},
+		// The client's own faults are not the database's: a body cut short
+		// or too slow must not answer "unavailable, retry".
+		{"upload cut short", fmt.Errorf("read upload: %w", io.ErrUnexpectedEOF), false},
+		{"client body too slow", fmt.Errorf("store: %w", clientTimeout), false},
+		{"bare refused dial, not the driver's", fmt.Errorf("fetch: %w", refused), false},
 		// Faults of the request or the code stay what they are.
 		{"unique violation", &pgconn.PgError{Code: "23505"}, false},
 		{"syntax error", &pgconn.PgError{Code: "42601"}, false},
@@ -45,4 +53,21 @@ func TestUnavailableSeparatesOutagesFromFaults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dialError is what pgx really returns when nothing listens: a connect
+// error from the driver, not a bare net.OpError.
+func dialError(t *testing.T) error {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close() // nothing listens there now
+	_, err = pgconn.Connect(t.Context(), "postgres://nobody@"+addr+"/x?sslmode=disable&connect_timeout=2")
+	if err == nil {
+		t.Fatal("connected to a closed port")
+	}
+	return err
 }

@@ -2,10 +2,15 @@ package web
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v5"
 )
+
+// readGrace is how much later than the request's deadline its body read
+// gives up (see Deadline).
+const readGrace = time.Second
 
 // Deadline gives every request's context a deadline of d, so no request
 // waits longer than that for a pooled database connection, a query or any
@@ -17,7 +22,13 @@ import (
 // Requests for which skip returns true keep the server's context: uploads
 // and downloads move up to gigabytes and get deadlines in proportion to
 // their size instead (internal/files/handler.go).
-func Deadline(d time.Duration, skip func(*echo.Context) bool) echo.MiddlewareFunc {
+//
+// bodyBudget is how long the server's own read timeouts may still allow
+// for a body once the headers are in (HTTP_READ_TIMEOUT minus
+// HTTP_READ_HEADER_TIMEOUT): the body read is tied to d only when that is
+// sooner, so Deadline never extends what the server enforces.
+func Deadline(d, bodyBudget time.Duration, skip func(*echo.Context) bool) echo.MiddlewareFunc {
+	tieRead := d+readGrace <= bodyBudget
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
 			if skip != nil && skip(c) {
@@ -26,6 +37,19 @@ func Deadline(d time.Duration, skip func(*echo.Context) bool) echo.MiddlewareFun
 			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
 			defer cancel()
 			c.SetRequest(c.Request().WithContext(ctx))
+			// The handler reads the body from the connection, and that read
+			// does not watch the context: a client trickling its body
+			// would hold the request, and its load-shedding slot (Shed),
+			// until HTTP_READ_TIMEOUT, and a few accounts could hold every
+			// slot. So the connection's read deadline follows the request's,
+			// a moment later, so that a request that ends at d ends by its
+			// context (and answers 503), never by a failed read. net/http
+			// sets the deadline afresh for the next request on the
+			// connection. A writer that cannot set it leaves the server's
+			// own read timeout in place.
+			if tieRead {
+				_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(d + readGrace))
+			}
 			return next(c)
 		}
 	}
