@@ -28,6 +28,10 @@ type Options struct {
 	StatementTimeout time.Duration
 }
 
+// defaultConnectTimeout bounds one connection attempt, dial and start-up
+// together, unless DATABASE_URL sets connect_timeout.
+const defaultConnectTimeout = 5 * time.Second
+
 // Open connects a pool and checks that the database answers.
 func Open(ctx context.Context, databaseURL string, opts Options) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
@@ -36,6 +40,15 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*pgxpool.Pool,
 		return nil, errors.New("postgres: DATABASE_URL is not a valid connection string")
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without a bound, a connection attempt to a server that accepts
+		// but never answers (a partition, a wedged proxy) waits forever,
+		// and so does every request that needs a new connection without a
+		// deadline of its own (uploads and downloads keep the server's
+		// context until their transfer starts). connect_timeout in
+		// DATABASE_URL overrides it.
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
 	if opts.StatementTimeout > 0 {
 		// Sent in the startup message, so it holds from the first
 		// statement of every connection, reconnections included.
