@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/app"
 	"github.com/bulwark-dev/bulwark/internal/attack"
 )
 
@@ -196,5 +197,23 @@ func TestWorkshopResetRestoresDataAndLimits(t *testing.T) {
 	}
 	if s := post("/api/v1/auth/login", `{"email":"extra@example.com","password":"correct-horse-battery"}`); s != http.StatusUnauthorized {
 		t.Errorf("an account registered before the reset can still log in (%d): data not restored", s)
+	}
+}
+
+// The workshop binary refuses any address but loopback, at once: before a
+// database is started or a socket opened, so vulnerable code never faces a
+// network by accident (docs/workshop.md, safety rails).
+func TestWorkshopBuildRefusesNonLoopbackAddress(t *testing.T) {
+	env := map[string]string{"HTTP_ADDR": "0.0.0.0:0", "BULWARK_VULNS": "all", "SEED_DEMO_DATA": "true"}
+	// Bounded, so a removed check fails the test instead of serving.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	err := app.Run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "loopback only") {
+		t.Fatalf("the workshop build on 0.0.0.0 returned %v; want the loopback-only refusal", err)
+	}
+	if elapsed := time.Since(start); elapsed > 2*time.Second {
+		t.Errorf("refused after %s: something (a database?) started before the check", elapsed.Round(time.Millisecond))
 	}
 }
