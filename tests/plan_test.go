@@ -34,12 +34,7 @@ import (
 // values (generic), which PostgreSQL switches to after five executions.
 func TestListQueriesUseIndexes(t *testing.T) {
 	ctx := t.Context()
-	conn, err := pgx.Connect(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
-	fillForPlans(t, conn)
+	conn := planDatabase(t)
 
 	queries := listQueries(t, "../db/queries/orders.sql")
 	var owner uuid.UUID
@@ -77,6 +72,18 @@ func TestListQueriesUseIndexes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// planDatabase connects to a fresh database filled by fillForPlans.
+func planDatabase(t *testing.T) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	fillForPlans(t, conn)
+	return conn
 }
 
 // fillForPlans loads a data set large and skewed enough that the planner's
@@ -410,12 +417,7 @@ func planProblem(plan *planNode, q listQuery) string {
 // written to prevent it; see the query's comment in orders.sql).
 func TestPageItemsAreFetchedByID(t *testing.T) {
 	ctx := t.Context()
-	conn, err := pgx.Connect(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
-	fillForPlans(t, conn)
+	conn := planDatabase(t)
 	// Many customers with one order each make the planner's estimate of
 	// "the orders of an owner" small, as in a real shop with a long tail:
 	// that is when reaching orders through owner_id looks cheap to a
