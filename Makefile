@@ -21,7 +21,7 @@ demo: build
 
 build:
 	$(GO) build -o $(BIN)/api ./cmd/api
-	$(GO) build -o $(BIN)/attack ./cmd/attack
+	$(GO) build -o $(BIN)/attack ./tools/cmd/attack
 
 ## test: generated code up to date, vet, unit + integration (race), black-box
 ## suite; then the workshop build, where every attack must also be seen to
@@ -53,12 +53,12 @@ fuzz:
 ## no-security baseline and pgbench (docs/performance.md); under 10 minutes.
 ## Misses are flagged in the table; BENCH_FLAGS=-strict makes them fail.
 bench:
-	$(GO) run ./bench $(BENCH_FLAGS)
+	$(GO) run ./tools/bench $(BENCH_FLAGS)
 
 ## bench-smoke: the same five measurements on a small dataset in under two
 ## minutes; fails only on errors, never on a missed target.
 bench-smoke:
-	$(GO) run ./bench -smoke $(BENCH_FLAGS)
+	$(GO) run ./tools/bench -smoke $(BENCH_FLAGS)
 
 ## check-generated: sqlc output matches the queries, and sqlc vet rules pass
 check-generated: $(SQLC)

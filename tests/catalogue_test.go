@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bulwark-dev/bulwark/internal/attack"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 )
 
 // issuesUnderTest are the catalogue issues the files of this package run.

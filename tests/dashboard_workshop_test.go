@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/bulwark-dev/bulwark/internal/attack"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 )
 
 // The browser test of the dashboard can fail: against the workshop's

@@ -24,7 +24,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bulwark-dev/bulwark/internal/attack"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 )
 
 func TestFileAttacks(t *testing.T) { runIssue(t, "files", nil) }

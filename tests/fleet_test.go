@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/app"
-	"github.com/bulwark-dev/bulwark/internal/attack"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 	"github.com/bulwark-dev/bulwark/internal/postgres/pgtest"
 	"github.com/bulwark-dev/bulwark/internal/redistest"
 )

@@ -5,7 +5,7 @@ package tests
 import (
 	"testing"
 
-	"github.com/bulwark-dev/bulwark/internal/attack"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 )
 
 // checkResponses makes every response the black-box suite receives through

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/app"
-	"github.com/bulwark-dev/bulwark/internal/attack"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 )
 
 // paired runs attacks against a workshop server with the given switches and

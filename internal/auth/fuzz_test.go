@@ -7,7 +7,7 @@ package auth
 //	go test -run '^$' -fuzz '^FuzzTokenClaims$' -fuzztime 60s ./internal/auth
 //
 // or all of them briefly with `make fuzz`. The seeds are the attack
-// catalogue's own payloads (internal/attack/payloads.go).
+// catalogue's own payloads (tools/attack/payloads.go).
 
 import (
 	"crypto/hmac"
@@ -21,7 +21,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/bulwark-dev/bulwark/internal/attack"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 	"github.com/bulwark-dev/bulwark/internal/config"
 	"github.com/bulwark-dev/bulwark/internal/web/webtest"
 )

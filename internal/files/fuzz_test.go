@@ -7,7 +7,7 @@ package files
 //	go test -run '^$' -fuzz '^FuzzSignedURL$' -fuzztime 60s ./internal/files
 //
 // or all of them briefly with `make fuzz`. The seeds are the attack
-// catalogue's own payloads (internal/attack/payloads.go).
+// catalogue's own payloads (tools/attack/payloads.go).
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/bulwark-dev/bulwark/internal/attack"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 	"github.com/bulwark-dev/bulwark/internal/config"
 )
 

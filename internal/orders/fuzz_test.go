@@ -7,7 +7,7 @@ package orders
 //	go test -run '^$' -fuzz '^FuzzParseListParams$' -fuzztime 60s ./internal/orders
 //
 // or all of them briefly with `make fuzz`. The seeds are the attack
-// catalogue's own payloads (internal/attack/payloads.go).
+// catalogue's own payloads (tools/attack/payloads.go).
 
 import (
 	"encoding/json"
@@ -23,7 +23,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/bulwark-dev/bulwark/internal/attack"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 	"github.com/bulwark-dev/bulwark/internal/web"
 	"github.com/bulwark-dev/bulwark/internal/web/webtest"
 )

@@ -14,7 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/bulwark-dev/bulwark/internal/attack"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 	"github.com/bulwark-dev/bulwark/internal/web"
 	"github.com/bulwark-dev/bulwark/internal/web/webtest"
 )

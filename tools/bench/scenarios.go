@@ -503,7 +503,7 @@ func (sm *sampler) stop() int64 {
 // ceilings measures, on the baseline process, what HTTP itself allows on
 // this machine at the same concurrency: a handler that does nothing, and
 // one that runs only the endpoint's two statements and answers 204
-// (bench/baseline.go). They put measurement 2's target in proportion.
+// (tools/bench/baseline.go). They put measurement 2's target in proportion.
 func (b *bench) ceilings(ctx context.Context) (empty, sql float64, err error) {
 	emptyTr := targeter(func() (string, string, http.Header, []byte) {
 		return http.MethodGet, b.baseline.base + "/ceiling/empty", nil, nil

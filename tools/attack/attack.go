@@ -2,7 +2,7 @@
 // its defences against, written once. Each attack speaks only HTTP to a base
 // URL with the seeded demo accounts and returns a verdict with evidence. The
 // black-box tests in tests/ assert the verdicts against a freshly booted
-// server; cmd/attack (the workshop runner) prints the same verdicts.
+// server; tools/cmd/attack (the workshop runner) prints the same verdicts.
 package attack
 
 import (
@@ -67,7 +67,7 @@ type Target struct {
 	SigningKey   []byte
 	Canary       string // text planted outside the storage root; it must never appear in a response
 	// Pace makes requests wait out a 429 and retry, for runs of many
-	// attacks against one server (cmd/attack), where the limits would
+	// attacks against one server (tools/cmd/attack), where the limits would
 	// otherwise refuse the attacks' own set-up requests. The probes of the
 	// rate-limit attacks are never paced: their 429s are the verdict.
 	Pace bool

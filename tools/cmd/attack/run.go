@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bulwark-dev/bulwark/internal/attack"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 	"github.com/bulwark-dev/bulwark/internal/config"
 )
 
@@ -196,7 +196,7 @@ func parseArgs(args []string, getenv func(string) string, help io.Writer) (optio
 }
 
 func writeUsage(w io.Writer, fs *flag.FlagSet) {
-	_, _ = fmt.Fprint(w, `Usage: go run ./cmd/attack [flags]
+	_, _ = fmt.Fprint(w, `Usage: go run ./tools/cmd/attack [flags]
 
 Runs the attack catalogue against a Bulwark server, one attack after another,
 and prints each verdict (BLOCKED, EXPLOITED, SKIPPED, or ERROR when an attack
@@ -374,7 +374,7 @@ func explain(err error) string {
 }
 
 // rateLimited reports whether an error's text shows a 429 answer. The login
-// helpers of internal/attack put the exchange in their errors as
+// helpers of tools/attack put the exchange in their errors as
 // "POST /path ... → 429 body"; matching the arrow too keeps an id or a body
 // that merely contains the digits 429 from matching.
 func rateLimited(msg string) bool {

@@ -3,8 +3,8 @@
 // baseline without security in separate processes, drives them with vegeta
 // on the same machine, and prints ratios measured in the same run.
 //
-//	go run ./bench          # full run (make bench)
-//	go run ./bench -smoke   # small dataset, short rounds (make bench-smoke)
+//	go run ./tools/bench          # full run (make bench)
+//	go run ./tools/bench -smoke   # small dataset, short rounds (make bench-smoke)
 //
 // `bench baseline` is the baseline server itself; the benchmark starts it.
 package main

@@ -1,13 +1,13 @@
 // Command attack is the workshop attack runner: it runs the attack catalogue
-// (internal/attack) against a running Bulwark and prints one verdict per
+// (tools/attack) against a running Bulwark and prints one verdict per
 // attack, with the evidence for it.
 //
 //	make demo                                  # in one terminal: the seeded server on 127.0.0.1:8080
-//	go run ./cmd/attack                        # every attack, as a table
-//	go run ./cmd/attack -issue bola            # one issue (the slugs of docs/)
-//	go run ./cmd/attack -attack auth/jwt-alg-none -signing-key dev
-//	go run ./cmd/attack -list                  # the catalogue; sends nothing
-//	go run ./cmd/attack -json > verdicts.json  # machine-readable verdicts
+//	go run ./tools/cmd/attack                        # every attack, as a table
+//	go run ./tools/cmd/attack -issue bola            # one issue (the slugs of docs/)
+//	go run ./tools/cmd/attack -attack auth/jwt-alg-none -signing-key dev
+//	go run ./tools/cmd/attack -list                  # the catalogue; sends nothing
+//	go run ./tools/cmd/attack -json > verdicts.json  # machine-readable verdicts
 //
 // The attacks send real exploit traffic, so the runner refuses any target
 // that is not this machine (loopback) unless -allow-remote is given.
