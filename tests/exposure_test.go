@@ -5,8 +5,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/bulwark-dev/bulwark/tools/attack"
 	"github.com/bulwark-dev/bulwark/internal/seed"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 )
 
 // Excessive data exposure: exact key sets, no hash or internal column

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/app"
-	"github.com/bulwark-dev/bulwark/tools/attack"
 	"github.com/bulwark-dev/bulwark/internal/postgres/pgtest"
 	"github.com/bulwark-dev/bulwark/internal/redistest"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 )
 
 // Several instances of the service behind a load balancer

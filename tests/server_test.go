@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/app"
-	"github.com/bulwark-dev/bulwark/tools/attack"
 	"github.com/bulwark-dev/bulwark/internal/postgres/pgtest"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 )
 
 // server is one running instance of the service under test.
