@@ -21,9 +21,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/bulwark-dev/bulwark/tools/attack"
 	"github.com/bulwark-dev/bulwark/internal/config"
 	"github.com/bulwark-dev/bulwark/internal/web/webtest"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 )
 
 // FuzzBindUserRequests: register and PATCH /users/me accept exactly their

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bulwark-dev/bulwark/tools/attack"
 	"github.com/bulwark-dev/bulwark/internal/config"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 )
 
 // Exit statuses, as documented in the package comment.
