@@ -16,7 +16,7 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/app"
 	"github.com/bulwark-dev/bulwark/internal/postgres/pgtest"
-	"github.com/bulwark-dev/bulwark/internal/redistest"
+	"github.com/bulwark-dev/bulwark/internal/web/redislimit/redistest"
 	"github.com/bulwark-dev/bulwark/tools/attack"
 )
 

@@ -14,8 +14,11 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/auth"
 	"github.com/bulwark-dev/bulwark/internal/config"
 	"github.com/bulwark-dev/bulwark/internal/files"
+	"github.com/bulwark-dev/bulwark/internal/files/localfs"
+	"github.com/bulwark-dev/bulwark/internal/files/s3store"
 	"github.com/bulwark-dev/bulwark/internal/orders"
 	"github.com/bulwark-dev/bulwark/internal/web"
+	"github.com/bulwark-dev/bulwark/internal/web/redislimit"
 )
 
 // Parts are the swappable pieces of the HTTP stack. The secure build uses
@@ -89,15 +92,7 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 	}
 	cursors := orders.NewCursors(secrets...)
 	orderService := orders.NewService(orders.NewStore(deps.Pool), cursors)
-	// The local backend's links are checked by the download route; the S3
-	// backend's links are presigned by the store and never reach it.
-	var signer *files.Signer
-	if deps.Config.FileStorage == "local" {
-		if signer, err = files.NewSigner(deps.Config.URLSigningKeys); err != nil {
-			return nil, err
-		}
-	}
-	fileService := files.NewService(files.NewStore(deps.Pool), deps.Storage, signer, files.Limits{
+	fileService := files.NewService(files.NewStore(deps.Pool), deps.Storage, files.Limits{
 		MaxBytes: deps.Config.UploadMaxBytes, FilesPerOrder: deps.Config.MaxFilesPerOrder, LinkTTL: deps.Config.DownloadURLTTL,
 		MaxConcurrent: maxConcurrentUploads,
 	})
@@ -126,23 +121,26 @@ const DownloadPath = "/api/v1/downloads"
 // maxConcurrentUploads bounds the uploads one instance runs at once.
 const maxConcurrentUploads = 16
 
-// OpenStorage returns the configured file storage backend.
+// OpenStorage returns the configured file storage backend. The local
+// backend's signer is built here, once: it signs the links and checks them
+// when they come back to the download route (Storage.VerifyDownload); the
+// S3 backend's links are presigned by the store and never reach that route.
 func OpenStorage(ctx context.Context, cfg config.Config) (files.Storage, func(), error) {
 	if cfg.FileStorage == "s3" {
-		s3, err := files.NewS3(ctx, files.S3Config{
+		bucket, err := s3store.New(ctx, s3store.Config{
 			Endpoint: cfg.S3.Endpoint, Bucket: cfg.S3.Bucket, Region: cfg.S3.Region,
 			AccessKey: cfg.S3.AccessKey.Reveal(), SecretKey: cfg.S3.SecretKey.Reveal(), UseTLS: cfg.S3.UseTLS,
 		})
 		if err != nil {
 			return nil, nil, err
 		}
-		return s3, func() {}, nil
+		return bucket, func() {}, nil
 	}
-	signer, err := files.NewSigner(cfg.URLSigningKeys)
+	signer, err := localfs.NewSigner(cfg.URLSigningKeys)
 	if err != nil {
 		return nil, nil, err
 	}
-	local, err := files.NewLocal(cfg.FileStorageDir, signer, DownloadPath)
+	local, err := localfs.New(cfg.FileStorageDir, signer, DownloadPath)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -156,10 +154,10 @@ func NewLimiter(cfg config.Config, logger *slog.Logger) (web.Limiter, func(), er
 	if cfg.RateLimitStore != "redis" {
 		return web.NewMemoryLimiter(), func() {}, nil
 	}
-	client, err := web.NewRedisClient(cfg.RedisURL.Reveal())
+	client, err := redislimit.NewClient(cfg.RedisURL.Reveal())
 	if err != nil {
 		return nil, nil, err
 	}
-	shared := web.NewRedisLimiter(client)
+	shared := redislimit.New(client)
 	return web.NewResilientLimiter(shared, web.NewMemoryLimiter(), logger), func() { _ = client.Close() }, nil
 }

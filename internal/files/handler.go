@@ -21,10 +21,7 @@ type Handler struct {
 	svc *Service
 }
 
-// NewHandler builds the handler.
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
-
-const ownedFileKey = "files.owned"
 
 // transferTime is the deadline for moving n bytes: 30 seconds plus one
 // second per MiB.
@@ -32,32 +29,16 @@ func transferTime(n int64) time.Duration {
 	return 30*time.Second + time.Duration(n>>20)*time.Second
 }
 
+// ownedFile is the caller's file that ResolveOwned loaded from {id}.
+var ownedFile = web.NewResource[File]("file") //nolint:gochecknoglobals // an immutable key, like a sentinel.
+
 // ResolveOwned loads the file named by {id} for the caller before the
 // handler runs; another customer's file, a missing one and a malformed id
 // all get the same 404 (docs/01-bola.md).
 func ResolveOwned(svc *Service) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c *echo.Context) error {
-			id, err := uuid.Parse(c.Param("id"))
-			if err != nil {
-				return fmt.Errorf("file id %q: %w", c.Param("id"), ErrNotFound)
-			}
-			f, err := svc.GetForOwner(c.Request().Context(), auth.UserID(c), id)
-			if err != nil {
-				return err
-			}
-			c.Set(ownedFileKey, f)
-			return next(c)
-		}
-	}
-}
-
-func ownedFile(c *echo.Context) File {
-	f, ok := c.Get(ownedFileKey).(File)
-	if !ok {
-		panic("files: route is missing the ResolveOwned middleware")
-	}
-	return f
+	return web.Resolve(ownedFile, ErrNotFound, func(c *echo.Context, id uuid.UUID) (File, error) {
+		return svc.GetForOwner(c.Request().Context(), auth.UserID(c), id)
+	})
 }
 
 var errNotMultipart = &web.ValidationError{Fields: []web.FieldError{{Field: "file", Message: "send the file as multipart/form-data in a field named file"}}} //nolint:gochecknoglobals // immutable sentinel.
@@ -86,8 +67,7 @@ func (h *Handler) Upload(c *echo.Context) error {
 	}
 	defer func() { _ = part.Close() }()
 	f, err := h.svc.Upload(c.Request().Context(), auth.UserID(c), order.ID, NormalizeFilename(part.FileName()), part)
-	var tooLarge *TooLargeError
-	if errors.As(err, &tooLarge) {
+	if errors.Is(err, ErrTooLarge) {
 		// The rest of the body is not worth reading: close the connection
 		// instead of draining an attacker's gigabytes.
 		c.Response().Header().Set("Connection", "close")
@@ -109,12 +89,12 @@ func (h *Handler) ListForOrder(c *echo.Context) error {
 
 // Get handles GET /files/{id}: the metadata.
 func (h *Handler) Get(c *echo.Context) error {
-	return c.JSON(http.StatusOK, toFileResponse(ownedFile(c)))
+	return c.JSON(http.StatusOK, toFileResponse(ownedFile.Get(c)))
 }
 
 // DownloadURL handles GET /files/{id}/download-url.
 func (h *Handler) DownloadURL(c *echo.Context) error {
-	link, err := h.svc.Link(c.Request().Context(), ownedFile(c))
+	link, err := h.svc.Link(c.Request().Context(), ownedFile.Get(c))
 	if err != nil {
 		return err
 	}
@@ -123,7 +103,7 @@ func (h *Handler) DownloadURL(c *echo.Context) error {
 
 // Delete handles DELETE /files/{id}.
 func (h *Handler) Delete(c *echo.Context) error {
-	if err := h.svc.Delete(c.Request().Context(), auth.UserID(c), ownedFile(c).ID); err != nil {
+	if err := h.svc.Delete(c.Request().Context(), auth.UserID(c), ownedFile.Get(c).ID); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

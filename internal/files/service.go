@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net/url"
 	"time"
 
 	"github.com/gabriel-vasile/mimetype"
@@ -28,13 +29,10 @@ const (
 	ErrTypeRefused   = web.Unsupported("Only PDF, PNG, JPEG and plain text files are accepted.")
 	ErrLinkInvalid   = web.Forbidden("The download link is invalid or has expired.")
 	errOrderNotFound = web.NotFound("Order not found.")
+	// ErrTooLarge reads as the 413 of the route's body limit (echo's), so
+	// both ways an upload can be too large answer alike.
+	ErrTooLarge = web.TooLarge("Request Entity Too Large.")
 )
-
-// TooLargeError means the upload went over the size cap (413).
-type TooLargeError struct{ Max int64 }
-
-func (e *TooLargeError) Error() string   { return fmt.Sprintf("file larger than %d bytes", e.Max) }
-func (e *TooLargeError) StatusCode() int { return 413 }
 
 // ErrBusy is the answer when MaxConcurrent uploads are already running.
 const ErrBusy = web.Unavailable("Too many uploads in progress; retry shortly.")
@@ -88,16 +86,14 @@ type Limits struct {
 type Service struct {
 	store   *Store
 	storage Storage
-	signer  *Signer // nil when the backend signs its own links (S3)
 	limits  Limits
 	uploads chan struct{}
 	now     func() time.Time
 }
 
-// NewService wires the rules.
-func NewService(store *Store, storage Storage, signer *Signer, limits Limits) *Service {
+func NewService(store *Store, storage Storage, limits Limits) *Service {
 	return &Service{
-		store: store, storage: storage, signer: signer, limits: limits,
+		store: store, storage: storage, limits: limits,
 		uploads: make(chan struct{}, max(limits.MaxConcurrent, 1)), now: time.Now,
 	}
 }
@@ -142,7 +138,7 @@ func (s *Service) Upload(ctx context.Context, owner, orderID uuid.UUID, name str
 	key := NewObjectKey(owner)
 	size, err := s.storage.Put(ctx, key, capped)
 	if capped.over {
-		return File{}, &TooLargeError{Max: s.limits.MaxBytes}
+		return File{}, fmt.Errorf("file larger than %d bytes: %w", s.limits.MaxBytes, ErrTooLarge)
 	}
 	if err != nil {
 		return File{}, err
@@ -227,11 +223,9 @@ func (s *Service) Delete(ctx context.Context, owner, id uuid.UUID) error {
 }
 
 // OpenSigned checks a signed download link and opens the file it grants.
-func (s *Service) OpenSigned(ctx context.Context, method string, query map[string][]string) (File, io.ReadCloser, error) {
-	if s.signer == nil {
-		return File{}, nil, fmt.Errorf("signed link with no local signer: %w", ErrLinkInvalid)
-	}
-	key, err := s.signer.Verify(method, query)
+// The backend that signed the link checks it (Storage.VerifyDownload).
+func (s *Service) OpenSigned(ctx context.Context, method string, query url.Values) (File, io.ReadCloser, error) {
+	key, err := s.storage.VerifyDownload(method, query)
 	// The key shape is checked even under a valid signature: a second,
 	// independent gate in front of storage.
 	if err != nil || !ValidObjectKey(key) {

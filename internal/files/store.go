@@ -19,7 +19,6 @@ type Store struct {
 	q    *db.Queries
 }
 
-// NewStore wraps the pool.
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool, q: db.New(pool)} }
 
 func fromRow(r db.File) File {

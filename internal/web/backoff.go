@@ -34,7 +34,7 @@ func (p BackoffPolicy) delay(n int) time.Duration {
 	return min(d, p.Max)
 }
 
-// Backoff is implemented by every Limiter of this package.
+// Backoff is implemented by every Limiter, in memory or in Redis.
 type Backoff interface {
 	// Attempt records an attempt on key and returns 0, or, while the key
 	// must still wait, how long (and records nothing). Check and record are
@@ -76,51 +76,6 @@ func (m *MemoryLimiter) Reset(_ context.Context, key string, p BackoffPolicy) er
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.backoff, p.Name+"|"+key)
-	return nil
-}
-
-// backoffScript is MemoryLimiter.Attempt inside Redis, on Redis's clock.
-// Its keys get their own prefix: a hash, never to be read or deleted as a
-// GCRA allowance of the same policy name.
-// KEYS[1] key; ARGV free, base (µs), max (µs), forget (ms). Returns the
-// wait in µs (0 = recorded and allowed).
-const backoffScript = `
-local free, base, max, forget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local n = tonumber(redis.call('HGET', KEYS[1], 'n') or 0)
-local nxt = tonumber(redis.call('HGET', KEYS[1], 'next') or 0)
-if now < nxt then return nxt - now end
-n = n + 1
-local d = 0
-if n > free then
-  d = base
-  for i = free + 2, n do
-    if d >= max then break end
-    d = d * 2
-  end
-  if d > max then d = max end
-end
-redis.call('HSET', KEYS[1], 'n', n, 'next', string.format('%d', now + d))
-redis.call('PEXPIRE', KEYS[1], forget)
-return 0
-`
-
-// Attempt implements Backoff.
-func (r *RedisLimiter) Attempt(ctx context.Context, key string, p BackoffPolicy) (time.Duration, error) {
-	wait, err := r.backoff.Run(ctx, r.client, []string{redisKey("backoff:"+p.Name, key)},
-		p.Free, p.Base.Microseconds(), p.Max.Microseconds(), p.Forget.Milliseconds()).Int64()
-	if err != nil {
-		return 0, fmt.Errorf("redis backoff: %w", err)
-	}
-	return time.Duration(wait) * time.Microsecond, nil
-}
-
-// Reset implements Backoff.
-func (r *RedisLimiter) Reset(ctx context.Context, key string, p BackoffPolicy) error {
-	if err := r.client.Del(ctx, redisKey("backoff:"+p.Name, key)).Err(); err != nil {
-		return fmt.Errorf("redis backoff reset: %w", err)
-	}
 	return nil
 }
 

@@ -34,6 +34,8 @@ type (
 	Unavailable string
 	// Unsupported means the body's media type is refused (415).
 	Unsupported string
+	// TooLarge means the body is over a size cap (413).
+	TooLarge string
 )
 
 func (e Invalid) Error() string      { return string(e) }
@@ -43,6 +45,7 @@ func (e NotFound) Error() string     { return string(e) }
 func (e Conflict) Error() string     { return string(e) }
 func (e Unavailable) Error() string  { return string(e) }
 func (e Unsupported) Error() string  { return string(e) }
+func (e TooLarge) Error() string     { return string(e) }
 
 // FieldError names one invalid field by its JSON path, e.g. "items[0].quantity".
 type FieldError struct {
@@ -135,6 +138,7 @@ func problemFor(err error) Problem {
 		conflict     Conflict
 		unavailable  Unavailable
 		unsupported  Unsupported
+		tooLarge     TooLarge
 		validation   *ValidationError
 		tooMany      *TooManyRequests
 		statusCoder  echo.HTTPStatusCoder
@@ -156,6 +160,8 @@ func problemFor(err error) Problem {
 		return problem(http.StatusConflict, string(conflict))
 	case errors.As(err, &unsupported):
 		return problem(http.StatusUnsupportedMediaType, string(unsupported))
+	case errors.As(err, &tooLarge):
+		return problem(http.StatusRequestEntityTooLarge, string(tooLarge))
 	case errors.As(err, &unavailable):
 		return problem(http.StatusServiceUnavailable, string(unavailable))
 	case errors.As(err, &tooMany):

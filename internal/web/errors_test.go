@@ -50,6 +50,9 @@ func newErrorEcho(t *testing.T) (*echo.Echo, *bytes.Buffer) {
 	e.GET("/validation", func(*echo.Context) error {
 		return &web.ValidationError{Fields: []web.FieldError{{Field: "items[1].quantity", Message: "must be at least 1"}}}
 	})
+	e.GET("/too-large", func(*echo.Context) error {
+		return fmt.Errorf("upload over %d bytes: %w", 10, web.TooLarge("The file is too large."))
+	})
 	e.GET("/echo-error", func(*echo.Context) error {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, secretSQL)
 	})
@@ -100,6 +103,7 @@ func TestErrorHandlerMapsErrors(t *testing.T) {
 				Errors: []web.FieldError{{Field: "items[1].quantity", Message: "must be at least 1"}},
 			},
 		},
+		{path: "/too-large", want: web.Problem{Type: "about:blank", Title: "Request Entity Too Large", Status: 413, Detail: "The file is too large.", Instance: "/too-large"}},
 		{path: "/echo-error", want: web.Problem{Type: "about:blank", Title: "Request Entity Too Large", Status: 413, Detail: "Request Entity Too Large.", Instance: "/echo-error"}},
 		{path: "/no-such-route", want: web.Problem{Type: "about:blank", Title: "Not Found", Status: 404, Detail: "Not Found.", Instance: "/no-such-route"}},
 	}

@@ -21,8 +21,8 @@ type Policy struct {
 	FailClosed bool
 }
 
-// interval is the time one request's worth of allowance takes to refill.
-func (p Policy) interval() time.Duration { return p.Period / time.Duration(p.Burst) }
+// Interval is the time one request's worth of allowance takes to refill.
+func (p Policy) Interval() time.Duration { return p.Period / time.Duration(p.Burst) }
 
 // Decision is a limiter's answer for one request.
 type Decision struct {
@@ -66,7 +66,7 @@ func (m *MemoryLimiter) Allow(_ context.Context, key string, p Policy, cost int)
 	if p.Burst < 1 || p.Period <= 0 {
 		return Decision{}, fmt.Errorf("rate limit policy %q is invalid", p.Name)
 	}
-	interval := p.interval()
+	interval := p.Interval()
 	burstWidth := interval * time.Duration(p.Burst)
 	key = p.Name + "|" + key
 

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"context"
@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bulwark-dev/bulwark/internal/redistest"
+	"github.com/bulwark-dev/bulwark/internal/web"
+	"github.com/bulwark-dev/bulwark/internal/web/redislimit"
+	"github.com/bulwark-dev/bulwark/internal/web/redislimit/redistest"
 )
 
 // BenchmarkLimiterAllow is the cost one rate limit adds to a request. The
@@ -14,18 +16,18 @@ import (
 // long run of the memory limiter may exhaust it, and a refusal costs the
 // same lookup without the write.
 func BenchmarkLimiterAllow(b *testing.B) {
-	p := Policy{Name: "bench", Burst: 1 << 20, Period: time.Hour}
+	p := web.Policy{Name: "bench", Burst: 1 << 20, Period: time.Hour}
 	stores := []struct {
 		name string
-		open func(b *testing.B) Limiter
+		open func(b *testing.B) web.Limiter
 	}{
-		{name: "memory", open: func(*testing.B) Limiter { return NewMemoryLimiter() }},
-		{name: "redis", open: func(b *testing.B) Limiter {
-			return NewRedisLimiter(newTestRedisClient(b, redistest.Start(b).URL()))
+		{name: "memory", open: func(*testing.B) web.Limiter { return web.NewMemoryLimiter() }},
+		{name: "redis", open: func(b *testing.B) web.Limiter {
+			return redislimit.New(newTestRedisClient(b, redistest.Start(b).URL()))
 		}},
-		{name: "resilient-redis", open: func(b *testing.B) Limiter {
-			shared := NewRedisLimiter(newTestRedisClient(b, redistest.Start(b).URL()))
-			return NewResilientLimiter(shared, NewMemoryLimiter(), slog.New(slog.DiscardHandler))
+		{name: "resilient-redis", open: func(b *testing.B) web.Limiter {
+			shared := redislimit.New(newTestRedisClient(b, redistest.Start(b).URL()))
+			return web.NewResilientLimiter(shared, web.NewMemoryLimiter(), slog.New(slog.DiscardHandler))
 		}},
 	}
 	for _, store := range stores {

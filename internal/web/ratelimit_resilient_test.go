@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"bytes"
@@ -12,27 +12,31 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bulwark-dev/bulwark/internal/redistest"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bulwark-dev/bulwark/internal/web"
+	"github.com/bulwark-dev/bulwark/internal/web/redislimit"
+	"github.com/bulwark-dev/bulwark/internal/web/redislimit/redistest"
 )
 
 // countingLimiter counts the calls that reach the limiter it wraps: how
-// often a ResilientLimiter actually tried Redis.
+// often a web.ResilientLimiter actually tried Redis.
 type countingLimiter struct {
-	Limiter
+	web.Limiter
 	calls atomic.Int64
 }
 
-func (c *countingLimiter) Allow(ctx context.Context, key string, p Policy, cost int) (Decision, error) {
+func (c *countingLimiter) Allow(ctx context.Context, key string, p web.Policy, cost int) (web.Decision, error) {
 	c.calls.Add(1)
 	return c.Limiter.Allow(ctx, key, p, cost)
 }
 
-func (c *countingLimiter) Attempt(ctx context.Context, key string, p BackoffPolicy) (time.Duration, error) {
+func (c *countingLimiter) Attempt(ctx context.Context, key string, p web.BackoffPolicy) (time.Duration, error) {
 	c.calls.Add(1)
 	return c.Limiter.Attempt(ctx, key, p)
 }
 
-func (c *countingLimiter) Reset(ctx context.Context, key string, p BackoffPolicy) error {
+func (c *countingLimiter) Reset(ctx context.Context, key string, p web.BackoffPolicy) error {
 	c.calls.Add(1)
 	return c.Limiter.Reset(ctx, key, p)
 }
@@ -40,7 +44,7 @@ func (c *countingLimiter) Reset(ctx context.Context, key string, p BackoffPolicy
 // instance is one process of a fleet: its own Redis connection, its own
 // memory, its own log.
 type instance struct {
-	*ResilientLimiter
+	*web.ResilientLimiter
 	shared *countingLimiter
 	logs   *bytes.Buffer // written only from the test goroutine
 }
@@ -48,9 +52,9 @@ type instance struct {
 func newInstance(t *testing.T, redisURL string) instance {
 	t.Helper()
 	logs := &bytes.Buffer{}
-	shared := &countingLimiter{Limiter: NewRedisLimiter(newTestRedisClient(t, redisURL))}
+	shared := &countingLimiter{Limiter: redislimit.New(newTestRedisClient(t, redisURL))}
 	return instance{
-		ResilientLimiter: NewResilientLimiter(shared, NewMemoryLimiter(), slog.New(slog.NewJSONHandler(logs, nil))),
+		ResilientLimiter: web.NewResilientLimiter(shared, web.NewMemoryLimiter(), slog.New(slog.NewJSONHandler(logs, nil))),
 		shared:           shared,
 		logs:             logs,
 	}
@@ -74,7 +78,7 @@ func (in instance) logged(t *testing.T, msg string) int {
 
 // allowedAcross sends n requests, alternating between the instances as a
 // load balancer would, and counts the allowed ones.
-func allowedAcross(t *testing.T, fleet []instance, key string, p Policy, n int) int {
+func allowedAcross(t *testing.T, fleet []instance, key string, p web.Policy, n int) int {
 	t.Helper()
 	allowed := 0
 	for i := range n {
@@ -94,7 +98,7 @@ func allowedAcross(t *testing.T, fleet []instance, key string, p Policy, n int) 
 // (on a) is refused only if b's attempt reached a's count.
 func backoffShared(t *testing.T, a, b instance, key string) bool {
 	t.Helper()
-	p := BackoffPolicy{Name: "shared-backoff", Free: 1, Base: time.Minute, Max: time.Minute, Forget: time.Hour}
+	p := web.BackoffPolicy{Name: "shared-backoff", Free: 1, Base: time.Minute, Max: time.Minute, Forget: time.Hour}
 	ctx := context.Background()
 	for _, in := range []instance{a, b} {
 		if wait, err := in.Attempt(ctx, key, p); err != nil || wait != 0 {
@@ -120,21 +124,21 @@ func TestResilientLimiterOutage(t *testing.T) {
 	ctx := context.Background()
 
 	// Up: both instances spend from one allowance.
-	fleetPolicy := Policy{Name: "fleet", Burst: 10, Period: time.Hour}
+	fleetPolicy := web.Policy{Name: "fleet", Burst: 10, Period: time.Hour}
 	if got := allowedAcross(t, fleet, "ip:192.0.2.1", fleetPolicy, 20); got != fleetPolicy.Burst {
 		t.Errorf("two instances allowed %d requests together, want the burst %d: they do not share the limit", got, fleetPolicy.Burst)
 	}
 	if !backoffShared(t, a, b, "account:alice@example.com|192.0.2.1") {
 		t.Errorf("backoff attempts on one instance did not count on the other")
 	}
-	if s := a.Stats(); s != (LimiterStats{}) {
+	if s := a.Stats(); s != (web.LimiterStats{}) {
 		t.Errorf("Stats with Redis up = %+v, want zero", s)
 	}
 
 	srv.Stop()
 
 	// Fail closed, fast, and Redis tried once, not on every request.
-	auth := Policy{Name: "auth", Burst: 10, Period: time.Hour, FailClosed: true}
+	auth := web.Policy{Name: "auth", Burst: 10, Period: time.Hour, FailClosed: true}
 	triedBefore := a.shared.calls.Load()
 	began := time.Now()
 	const refusals = 20
@@ -144,19 +148,19 @@ func TestResilientLimiterOutage(t *testing.T) {
 		if took := time.Since(callBegan); took >= 300*time.Millisecond {
 			t.Errorf("call %d during the outage took %s, want < 300ms", i+1, took)
 		}
-		if !errors.Is(err, ErrLimiterUnavailable) {
-			t.Fatalf("fail-closed call %d during the outage: err = %v, want ErrLimiterUnavailable", i+1, err)
+		if !errors.Is(err, web.ErrLimiterUnavailable) {
+			t.Fatalf("fail-closed call %d during the outage: err = %v, want web.ErrLimiterUnavailable", i+1, err)
 		}
 	}
-	if took := time.Since(began); took >= retryShared {
-		t.Fatalf("%d refusals took %s, want < %s", refusals, took, retryShared)
+	if took := time.Since(began); took >= web.RetryShared {
+		t.Fatalf("%d refusals took %s, want < %s", refusals, took, web.RetryShared)
 	}
 	if tried := a.shared.calls.Load() - triedBefore; tried != 1 {
 		t.Errorf("%d of %d calls within a second tried Redis, want 1: the rest must skip it", tried, refusals)
 	}
 
 	// Other policies fall back to this instance's memory, and still limit.
-	api := Policy{Name: "api", Burst: 3, Period: time.Hour}
+	api := web.Policy{Name: "api", Burst: 3, Period: time.Hour}
 	var got []bool
 	for range 4 {
 		d, err := a.Allow(ctx, "ip:192.0.2.1", api, 1)
@@ -170,11 +174,11 @@ func TestResilientLimiterOutage(t *testing.T) {
 	}
 
 	// Backoff follows the same rules.
-	closedBackoff := BackoffPolicy{Name: "login-backoff", Free: 3, Base: time.Second, Max: time.Minute, Forget: time.Hour, FailClosed: true}
-	if _, err := a.Attempt(ctx, "account:alice@example.com|192.0.2.1", closedBackoff); !errors.Is(err, ErrLimiterUnavailable) {
-		t.Errorf("fail-closed Attempt during the outage: err = %v, want ErrLimiterUnavailable", err)
+	closedBackoff := web.BackoffPolicy{Name: "login-backoff", Free: 3, Base: time.Second, Max: time.Minute, Forget: time.Hour, FailClosed: true}
+	if _, err := a.Attempt(ctx, "account:alice@example.com|192.0.2.1", closedBackoff); !errors.Is(err, web.ErrLimiterUnavailable) {
+		t.Errorf("fail-closed Attempt during the outage: err = %v, want web.ErrLimiterUnavailable", err)
 	}
-	openBackoff := BackoffPolicy{Name: "open-backoff", Free: 1, Base: time.Minute, Max: time.Minute, Forget: time.Hour}
+	openBackoff := web.BackoffPolicy{Name: "open-backoff", Free: 1, Base: time.Minute, Max: time.Minute, Forget: time.Hour}
 	var waits []bool
 	for range 3 {
 		wait, err := a.Attempt(ctx, "k", openBackoff)
@@ -194,7 +198,7 @@ func TestResilientLimiterOutage(t *testing.T) {
 	}
 
 	// Refusals: 20 Allow + 1 Attempt. Fallbacks: 4 Allow, 4 Attempt, 1 Reset.
-	if s, want := a.Stats(), (LimiterStats{Fallbacks: 9, Refusals: 21, Degraded: true}); s != want {
+	if s, want := a.Stats(), (web.LimiterStats{Fallbacks: 9, Refusals: 21, Degraded: true}); s != want {
 		t.Errorf("Stats during the outage = %+v, want %+v", s, want)
 	}
 	if n := a.logged(t, "shared rate limiter failed"); n != 1 {
@@ -210,10 +214,10 @@ func TestResilientLimiterOutage(t *testing.T) {
 
 	srv.Restart()
 
-	// Recovery needs no new limiter: within retryShared (plus slack), the
+	// Recovery needs no new limiter: within web.RetryShared (plus slack), the
 	// next call tries Redis again and succeeds.
 	restarted := time.Now()
-	const recoverWithin = retryShared + 500*time.Millisecond
+	const recoverWithin = web.RetryShared + 500*time.Millisecond
 	for i, in := range fleet {
 		for in.Stats().Degraded && time.Since(restarted) < recoverWithin {
 			if _, err := in.Allow(ctx, "probe", api, 0); err != nil {
@@ -249,7 +253,7 @@ func TestResilientLimiterOutage(t *testing.T) {
 func TestResilientLimiterCancelledRequestIsNoOutage(t *testing.T) {
 	srv := redistest.Start(t)
 	in := newInstance(t, srv.URL())
-	auth := Policy{Name: "auth", Burst: 10, Period: time.Hour, FailClosed: true}
+	auth := web.Policy{Name: "auth", Burst: 10, Period: time.Hour, FailClosed: true}
 
 	hungUp, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -267,4 +271,16 @@ func TestResilientLimiterCancelledRequestIsNoOutage(t *testing.T) {
 	if n := in.logged(t, "shared rate limiter failed"); n != 0 {
 		t.Errorf("a cancelled request logged an outage:\n%s", in.logs)
 	}
+}
+
+// newTestRedisClient is the production client (redislimit.NewClient) to
+// url, closed when t ends.
+func newTestRedisClient(t testing.TB, url string) *redis.Client {
+	t.Helper()
+	client, err := redislimit.NewClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	return client
 }

@@ -28,10 +28,11 @@ import (
 // nests it: "....//" becomes "../" after the strip, so
 // "....//....//canary.txt" still climbs out.
 // Secure code: the signature is checked before the key is read
-// (internal/files/signer.go, Service.OpenSigned in service.go), objects are
-// opened through an os.Root that cannot be escaped (internal/files/local.go),
-// and the download is an attachment with nosniff and a CSP sandbox
-// (internal/files/handler.go, Download).
+// (internal/files/localfs/signer.go, Service.OpenSigned in
+// internal/files/service.go), objects are opened through an os.Root that
+// cannot be escaped (internal/files/localfs/localfs.go), and the download
+// is an attachment with nosniff and a CSP sandbox (internal/files/handler.go,
+// Download).
 func downloadVulnerable(storageDir string) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		return serveKey(c, storageDir, c.QueryParam("key"))

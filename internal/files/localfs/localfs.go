@@ -1,4 +1,6 @@
-package files
+// Package localfs is the file storage backend on local disk, and the
+// signer of its download links (docs/06-file-access.md).
+package localfs
 
 import (
 	"context"
@@ -8,16 +10,19 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/files"
 )
 
-// Local stores objects in a directory, opened as an os.Root: every path is
+// Dir stores objects in a directory, opened as an os.Root: every path is
 // resolved inside that directory by the kernel-backed checks of os.Root,
 // so "..", absolute paths and symlinks pointing out cannot escape it, even
 // if a key were ever built wrongly (docs/06-file-access.md).
-type Local struct {
+type Dir struct {
 	root    *os.Root
 	signer  *Signer
 	baseURL string // path of the signed download route
@@ -27,8 +32,9 @@ type Local struct {
 // place, so an interrupted upload never leaves a partial object.
 const tmpDir = "tmp"
 
-// NewLocal opens (creating if needed) dir as the storage root.
-func NewLocal(dir string, signer *Signer, downloadPath string) (*Local, error) {
+// New opens dir as the storage root, creating it if needed. Its download
+// links are paths to downloadPath, signed by signer.
+func New(dir string, signer *Signer, downloadPath string) (*Dir, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create storage dir: %w", err)
 	}
@@ -40,7 +46,7 @@ func NewLocal(dir string, signer *Signer, downloadPath string) (*Local, error) {
 		_ = root.Close()
 		return nil, fmt.Errorf("create temp dir: %w", err)
 	}
-	l := &Local{root: root, signer: signer, baseURL: downloadPath}
+	l := &Dir{root: root, signer: signer, baseURL: downloadPath}
 	l.sweepTemp(time.Hour)
 	return l, nil
 }
@@ -48,7 +54,7 @@ func NewLocal(dir string, signer *Signer, downloadPath string) (*Local, error) {
 // sweepTemp removes temp files older than age: uploads of a process that
 // was killed mid-write. Younger ones may belong to another process still
 // writing.
-func (l *Local) sweepTemp(age time.Duration) {
+func (l *Dir) sweepTemp(age time.Duration) {
 	entries, err := fs.ReadDir(l.root.FS(), tmpDir)
 	if err != nil {
 		return
@@ -61,11 +67,11 @@ func (l *Local) sweepTemp(age time.Duration) {
 }
 
 // Close releases the root.
-func (l *Local) Close() error { return l.root.Close() }
+func (l *Dir) Close() error { return l.root.Close() }
 
-// Put implements Storage.
-func (l *Local) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
-	if !ValidObjectKey(key) {
+// Put implements files.Storage.
+func (l *Dir) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+	if !files.ValidObjectKey(key) {
 		return 0, fmt.Errorf("refusing to store under malformed key %q", key)
 	}
 	var b [16]byte
@@ -75,7 +81,7 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	if err != nil {
 		return 0, fmt.Errorf("create temp file: %w", err)
 	}
-	n, err := io.Copy(f, contextReader{ctx: ctx, r: r})
+	n, err := io.Copy(f, files.ContextReader(ctx, r))
 	if err == nil {
 		err = f.Sync()
 	}
@@ -100,7 +106,7 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	return n, nil
 }
 
-func (l *Local) syncDir(dir string) error {
+func (l *Dir) syncDir(dir string) error {
 	d, err := l.root.Open(dir)
 	if err != nil {
 		return err
@@ -109,14 +115,14 @@ func (l *Local) syncDir(dir string) error {
 	return d.Sync()
 }
 
-// Open implements Storage.
-func (l *Local) Open(_ context.Context, key string) (io.ReadCloser, error) {
-	if !ValidObjectKey(key) {
-		return nil, ErrObjectNotFound
+// Open implements files.Storage.
+func (l *Dir) Open(_ context.Context, key string) (io.ReadCloser, error) {
+	if !files.ValidObjectKey(key) {
+		return nil, files.ErrObjectNotFound
 	}
 	f, err := l.root.Open(key)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, ErrObjectNotFound
+		return nil, files.ErrObjectNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", key, err)
@@ -124,9 +130,9 @@ func (l *Local) Open(_ context.Context, key string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// Delete implements Storage.
-func (l *Local) Delete(_ context.Context, key string) error {
-	if !ValidObjectKey(key) {
+// Delete implements files.Storage.
+func (l *Dir) Delete(_ context.Context, key string) error {
+	if !files.ValidObjectKey(key) {
 		return fmt.Errorf("refusing to delete malformed key %q", key)
 	}
 	if err := l.root.Remove(key); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -135,25 +141,17 @@ func (l *Local) Delete(_ context.Context, key string) error {
 	return nil
 }
 
-// DownloadURL implements Storage: a path to the signed download route.
+// DownloadURL implements files.Storage: a path to the signed download route.
 // The path is relative to the API's origin; building an absolute URL from
 // the request's Host header would let a forged header point links at
 // another site.
-func (l *Local) DownloadURL(_ context.Context, key, _, _ string, ttl time.Duration) (string, error) {
+func (l *Dir) DownloadURL(_ context.Context, key, _, _ string, ttl time.Duration) (string, error) {
 	q, _ := l.signer.Sign("GET", key, ttl)
 	return l.baseURL + "?" + q.Encode(), nil
 }
 
-// contextReader stops a copy when the request is cancelled (the client
-// went away), so an abandoned upload is cleaned up promptly.
-type contextReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c contextReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
+// VerifyDownload implements files.Storage: the link must carry a valid
+// signature of this backend's signer for method.
+func (l *Dir) VerifyDownload(method string, query url.Values) (string, error) {
+	return l.signer.Verify(method, query)
 }

@@ -1,4 +1,6 @@
-package files
+// Package s3store is the file storage backend on an S3-compatible object
+// store, through minio-go (docs/06-file-access.md).
+package s3store
 
 import (
 	"bytes"
@@ -13,12 +15,14 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/bulwark-dev/bulwark/internal/files"
 )
 
-// S3Config locates the bucket of the S3 backend. Any S3-compatible store
+// Config locates the bucket of the S3 backend. Any S3-compatible store
 // works (AWS S3, MinIO, Ceph, R2); path-style addressing is chosen
 // automatically for endpoints that are not AWS, Google or Aliyun hosts.
-type S3Config struct {
+type Config struct {
 	Endpoint  string // host:port, no scheme
 	Bucket    string
 	AccessKey string
@@ -32,14 +36,14 @@ type S3Config struct {
 
 // String masks the secret key, so printing the config, with %v or %+v or
 // through slog's text handler, never reveals it.
-func (c S3Config) String() string {
+func (c Config) String() string {
 	return fmt.Sprintf("{Endpoint:%s Bucket:%s AccessKey:%s SecretKey:***** Region:%s UseTLS:%t}",
 		c.Endpoint, c.Bucket, c.AccessKey, c.Region, c.UseTLS)
 }
 
 // LogValue masks the secret key for slog's JSON handler too, which would
 // otherwise log the struct field by field.
-func (c S3Config) LogValue() slog.Value {
+func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("endpoint", c.Endpoint),
 		slog.String("bucket", c.Bucket),
@@ -50,13 +54,13 @@ func (c S3Config) LogValue() slog.Value {
 	)
 }
 
-// S3 stores objects in one bucket of an S3-compatible store.
-type S3 struct {
+// Bucket stores objects in one bucket of an S3-compatible store.
+type Bucket struct {
 	client *minio.Client
 	bucket string
 }
 
-// s3PartSize is the size of one multipart upload part, and the memory one
+// partSize is the size of one multipart upload part, and the memory one
 // upload holds: Put reads the first part itself, then minio-go reads and
 // sends the rest one part at a time (PutObject's ConcurrentStreamParts stays
 // off). So a Put holds 16 MiB, 32 MiB for a moment when a body longer than
@@ -64,13 +68,13 @@ type S3 struct {
 // upload concurrency in the caller accordingly. S3 allows 10,000 parts, so
 // objects can reach 156 GiB; the request body limit stops uploads long
 // before that.
-const s3PartSize = 16 << 20
+const partSize = 16 << 20
 
-// NewS3 connects to the store and checks that the bucket exists. It does
+// New connects to the store and checks that the bucket exists. It does
 // not create the bucket: its policy, encryption and lifecycle are the
 // operator's decisions, and a typo in the name must stop the service rather
 // than quietly start a second, unconfigured bucket.
-func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
+func New(ctx context.Context, cfg Config) (*Bucket, error) {
 	if cfg.Endpoint == "" || cfg.Bucket == "" {
 		return nil, errors.New("S3 storage needs an endpoint and a bucket")
 	}
@@ -92,22 +96,22 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if !exists {
 		return nil, fmt.Errorf("S3 bucket %q does not exist at %s: create it before starting the service", cfg.Bucket, cfg.Endpoint)
 	}
-	return &S3{client: client, bucket: cfg.Bucket}, nil
+	return &Bucket{client: client, bucket: cfg.Bucket}, nil
 }
 
-// Put implements Storage. The size of a streamed request body is unknown
-// until its end, so Put first reads up to one part. A body that ends within
-// it, most uploads, goes up in one plain PUT of known size: atomic, one
-// request instead of three, and no multipart upload to abort, or to leak if
-// the process dies midway. A longer body goes up in parts, and minio-go
-// completes the multipart upload only after the body reached EOF; until then
-// the object does not exist.
-func (s *S3) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
-	if !ValidObjectKey(key) {
+// Put implements files.Storage. The size of a streamed request body is
+// unknown until its end, so Put first reads up to one part. A body that
+// ends within it, most uploads, goes up in one plain PUT of known size:
+// atomic, one request instead of three, and no multipart upload to abort,
+// or to leak if the process dies midway. A longer body goes up in parts,
+// and minio-go completes the multipart upload only after the body reached
+// EOF; until then the object does not exist.
+func (s *Bucket) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+	if !files.ValidObjectKey(key) {
 		return 0, fmt.Errorf("refusing to store under malformed key %q", key)
 	}
-	body := &uploadReader{r: contextReader{ctx: ctx, r: r}}
-	first := make([]byte, s3PartSize)
+	body := &uploadReader{r: files.ContextReader(ctx, r)}
+	first := make([]byte, partSize)
 	n, err := io.ReadFull(body, first)
 	src, size := io.Reader(nil), int64(-1)
 	switch {
@@ -122,8 +126,8 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 		src = io.MultiReader(bytes.NewReader(first), body)
 	}
 	opts := minio.PutObjectOptions{
-		PartSize:   s3PartSize,
-		NumThreads: 1, // one part in flight: see s3PartSize
+		PartSize:   partSize,
+		NumThreads: 1, // one part in flight: see partSize
 		// The store never serves the object with a type taken from the
 		// upload; DownloadURL names the type for each download.
 		ContentType: "application/octet-stream",
@@ -140,7 +144,7 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 		// minio-go has already aborted a multipart upload, detached from
 		// ctx, so its parts are gone. The object can still exist if the
 		// store completed it but the answer was lost; keys are never reused
-		// (NewObjectKey), so whatever is under key is this failed upload.
+		// (files.NewObjectKey), so whatever is under key is this failed upload.
 		s.removeDetached(ctx, key)
 		return 0, fmt.Errorf("store %s: %w", key, err)
 	}
@@ -184,18 +188,18 @@ func (e uploadError) Unwrap() error { return e.err }
 // removeDetached deletes key even when ctx is already cancelled, the usual
 // reason a Put failed; its own error is dropped, the Put's is the one to
 // report.
-func (s *S3) removeDetached(ctx context.Context, key string) {
+func (s *Bucket) removeDetached(ctx context.Context, key string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	_ = s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{})
 }
 
-// Open implements Storage. GetObject is lazy; Stat sends the GET now, so a
-// missing key is reported here, not at the caller's first Read, and the
-// body of that same response is what the caller then reads.
-func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	if !ValidObjectKey(key) {
-		return nil, ErrObjectNotFound
+// Open implements files.Storage. GetObject is lazy; Stat sends the GET
+// now, so a missing key is reported here, not at the caller's first Read,
+// and the body of that same response is what the caller then reads.
+func (s *Bucket) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if !files.ValidObjectKey(key) {
+		return nil, files.ErrObjectNotFound
 	}
 	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
 	if err != nil {
@@ -204,16 +208,16 @@ func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	if _, err := obj.Stat(); err != nil {
 		_ = obj.Close()
 		if isNoSuchKey(err) {
-			return nil, ErrObjectNotFound
+			return nil, files.ErrObjectNotFound
 		}
 		return nil, fmt.Errorf("open %s: %w", key, err)
 	}
 	return obj, nil
 }
 
-// Delete implements Storage.
-func (s *S3) Delete(ctx context.Context, key string) error {
-	if !ValidObjectKey(key) {
+// Delete implements files.Storage.
+func (s *Bucket) Delete(ctx context.Context, key string) error {
+	if !files.ValidObjectKey(key) {
 		return fmt.Errorf("refusing to delete malformed key %q", key)
 	}
 	// S3 answers 204 for a missing key already; other stores may not.
@@ -223,25 +227,32 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// DownloadURL implements Storage with a presigned GET. The response-*
-// parameters are part of the signature, so the holder of the link cannot
-// change them: the store serves the object as an attachment, never inline,
-// whatever its bytes are, under the type recorded for it.
-func (s *S3) DownloadURL(ctx context.Context, key, filename, contentType string, ttl time.Duration) (string, error) {
-	if !ValidObjectKey(key) {
+// DownloadURL implements files.Storage with a presigned GET. The
+// response-* parameters are part of the signature, so the holder of the
+// link cannot change them: the store serves the object as an attachment,
+// never inline, whatever its bytes are, under the type recorded for it.
+func (s *Bucket) DownloadURL(ctx context.Context, key, filename, contentType string, ttl time.Duration) (string, error) {
+	if !files.ValidObjectKey(key) {
 		return "", fmt.Errorf("refusing to sign malformed key %q", key)
 	}
 	if _, _, err := mime.ParseMediaType(contentType); err != nil {
 		contentType = "application/octet-stream"
 	}
 	params := url.Values{}
-	params.Set("response-content-disposition", ContentDisposition(filename))
+	params.Set("response-content-disposition", files.ContentDisposition(filename))
 	params.Set("response-content-type", contentType)
 	u, err := s.client.PresignedGetObject(ctx, s.bucket, key, ttl, params)
 	if err != nil {
 		return "", fmt.Errorf("presign %s: %w", key, err)
 	}
 	return u.String(), nil
+}
+
+// VerifyDownload implements files.Storage. The presigned links of S3 lead
+// to the store, which checks them; none is meant for the service's own
+// download route, so every one that arrives there is refused.
+func (s *Bucket) VerifyDownload(string, url.Values) (string, error) {
+	return "", errors.New("the S3 backend's links are checked by the store, not by the download route")
 }
 
 // isNoSuchKey reports whether err is the store's answer for a missing key.

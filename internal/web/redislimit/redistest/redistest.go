@@ -78,7 +78,7 @@ func Start(t testing.TB) *Server {
 	}
 }
 
-// URL is the address of database 0, for NewRedisClient or redis.ParseURL.
+// URL is the address of database 0, for redislimit.NewClient or redis.ParseURL.
 func (s *Server) URL() string {
 	return "redis://" + s.addr() + "/0"
 }

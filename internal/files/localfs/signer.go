@@ -1,4 +1,4 @@
-package files
+package localfs
 
 import (
 	"crypto/hmac"
@@ -29,8 +29,8 @@ type Signer struct {
 	now     func() time.Time
 }
 
-// NewSigner builds a signer from the key ring; the first key signs, all
-// verify, so keys rotate without breaking links in flight.
+// NewSigner takes a key ring: the first key signs, all verify, so keys
+// rotate without breaking links in flight.
 func NewSigner(keys []config.SigningKey) (*Signer, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("no URL signing key configured")

@@ -1,4 +1,4 @@
-package files
+package localfs
 
 import (
 	"crypto/rand"
@@ -9,19 +9,20 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bulwark-dev/bulwark/internal/config"
+	"github.com/bulwark-dev/bulwark/internal/files"
 )
 
 // BenchmarkSigner is the cost of issuing a download link and of checking
 // one on the download route, valid or tampered.
 func BenchmarkSigner(b *testing.B) {
 	s := newBenchSigner(b)
-	key := NewObjectKey(uuid.New())
+	key := files.NewObjectKey(uuid.New())
 	q, _ := s.Sign("GET", key, 2*time.Minute)
 	tampered := url.Values{}
 	for k, v := range q {
 		tampered[k] = v
 	}
-	tampered.Set("key", NewObjectKey(uuid.New()))
+	tampered.Set("key", files.NewObjectKey(uuid.New()))
 	b.Run("sign", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

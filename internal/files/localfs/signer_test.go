@@ -1,4 +1,4 @@
-package files
+package localfs
 
 import (
 	"crypto/rand"
