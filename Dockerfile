@@ -12,12 +12,13 @@
 # ---------------------------------------------------------------------------
 # Build stage
 # ---------------------------------------------------------------------------
-# Pinned to the exact toolchain named in go.mod, so the image build and a
+# Pinned to the exact toolchain named in go.mod (its toolchain line;
+# tests/supplychain_test.go holds the two equal), so the image build and a
 # developer's `go build` compile with the same compiler and standard library
-# (and the same security fixes). Pin by digest too (golang:1.26.8-bookworm@sha256:...)
+# (and the same security fixes). Pin by digest too (golang:1.26.11-bookworm@sha256:...)
 # when you want the build to be byte-for-byte reproducible; Renovate or
 # Dependabot can keep a digest current.
-FROM golang:1.26.8-bookworm AS build
+FROM golang:1.26.11-bookworm AS build
 
 WORKDIR /src
 

@@ -8,11 +8,20 @@ BIN   := $(CURDIR)/bin
 
 SQLC_VERSION          := v1.31.1
 GOLANGCI_LINT_VERSION := v2.15.0
+GITLEAKS_VERSION      := v8.30.1
+GOVULNCHECK_VERSION   := v1.3.0
+# The Go vulnerability database as the Go module proxy serves it (the
+# golang.org/x/vulndb module): vuln.go.dev itself is not reachable from
+# every build machine, the module proxy is. Bump it to see newer entries.
+VULNDB_VERSION        := v0.0.0-20261105234957-e22db6528018
 
 SQLC          := $(BIN)/sqlc
 GOLANGCI_LINT := $(BIN)/golangci-lint
+GITLEAKS      := $(BIN)/gitleaks
+GOVULNCHECK   := $(BIN)/govulncheck
+VULNDB        := $(CURDIR)/.data/vulndb
 
-.PHONY: demo test test-unit test-blackbox check-generated lint lint-openapi generate build tools clean bench bench-smoke fuzz
+.PHONY: demo test test-unit test-blackbox check-generated lint lint-openapi secrets vulncheck generate build tools clean bench bench-smoke fuzz
 
 ## demo: start a throwaway PostgreSQL, migrate, seed, serve on 127.0.0.1:8080,
 ## attack it with the whole catalogue (every verdict BLOCKED), keep serving
@@ -65,10 +74,31 @@ check-generated: $(SQLC)
 	$(SQLC) diff
 	$(SQLC) vet
 
-## lint: golangci-lint v2 with the security linters (.golangci.yml)
-lint: $(GOLANGCI_LINT)
+## lint: golangci-lint v2 with the security linters (.golangci.yml), and
+## secret scanning of the tree and the history
+lint: $(GOLANGCI_LINT) secrets
 	$(GOLANGCI_LINT) run ./...
 	$(GOLANGCI_LINT) run --build-tags workshop ./...
+
+## secrets: gitleaks over the working tree and every commit (.gitleaks.toml
+## adds Bulwark's own key format and allows the published development keys)
+secrets: $(GITLEAKS)
+	$(GITLEAKS) dir --no-banner --redact --config .gitleaks.toml .
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  $(GITLEAKS) git --no-banner --redact --config .gitleaks.toml . ; \
+	else echo "not a git checkout: history not scanned"; fi
+
+## vulncheck: govulncheck over the module (both builds) against a database
+## built offline from the golang.org/x/vulndb module (see VULNDB_VERSION)
+vulncheck: $(GOVULNCHECK) $(VULNDB)/index/db.json
+	$(GOVULNCHECK) -db file://$(VULNDB) ./...
+	$(GOVULNCHECK) -db file://$(VULNDB) -tags workshop ./...
+
+$(VULNDB)/index/db.json:
+	rm -rf $(VULNDB)
+	$(GO) mod download golang.org/x/vulndb@$(VULNDB_VERSION)
+	$(GO) run golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) \
+	  -vulns "$$($(GO) env GOMODCACHE)/golang.org/x/vulndb@$(VULNDB_VERSION)/data/osv" -out $(VULNDB)
 
 ## lint-openapi: api/openapi.yaml against Spectral's OpenAPI rules and the
 ## OWASP API Security ruleset (pinned in tools/spectral; needs npm)
@@ -79,13 +109,19 @@ lint-openapi:
 generate: $(SQLC)
 	$(SQLC) generate
 
-tools: $(SQLC) $(GOLANGCI_LINT)
+tools: $(SQLC) $(GOLANGCI_LINT) $(GITLEAKS) $(GOVULNCHECK)
 
 $(SQLC):
 	GOBIN=$(BIN) $(GO) install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
 
 $(GOLANGCI_LINT):
 	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+$(GITLEAKS):
+	GOBIN=$(BIN) $(GO) install github.com/zricethezav/gitleaks/v8@$(GITLEAKS_VERSION)
+
+$(GOVULNCHECK):
+	GOBIN=$(BIN) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
 
 clean:
 	rm -rf $(BIN) .data
