@@ -23,10 +23,10 @@ func BenchmarkLimiterAllow(b *testing.B) {
 	}{
 		{name: "memory", open: func(*testing.B) web.Limiter { return web.NewMemoryLimiter() }},
 		{name: "redis", open: func(b *testing.B) web.Limiter {
-			return redislimit.New(newTestRedisClient(b, redistest.Start(b).URL()))
+			return redislimit.New(redistest.Start(b).Client())
 		}},
 		{name: "resilient-redis", open: func(b *testing.B) web.Limiter {
-			shared := redislimit.New(newTestRedisClient(b, redistest.Start(b).URL()))
+			shared := redislimit.New(redistest.Start(b).Client())
 			return web.NewResilientLimiter(shared, web.NewMemoryLimiter(), slog.New(slog.DiscardHandler))
 		}},
 	}

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/bulwark-dev/bulwark/internal/web"
 	"github.com/bulwark-dev/bulwark/internal/web/redislimit"
 	"github.com/bulwark-dev/bulwark/internal/web/redislimit/redistest"
@@ -49,10 +47,10 @@ type instance struct {
 	logs   *bytes.Buffer // written only from the test goroutine
 }
 
-func newInstance(t *testing.T, redisURL string) instance {
+func newInstance(t *testing.T, srv *redistest.Server) instance {
 	t.Helper()
 	logs := &bytes.Buffer{}
-	shared := &countingLimiter{Limiter: redislimit.New(newTestRedisClient(t, redisURL))}
+	shared := &countingLimiter{Limiter: redislimit.New(srv.Client())}
 	return instance{
 		ResilientLimiter: web.NewResilientLimiter(shared, web.NewMemoryLimiter(), slog.New(slog.NewJSONHandler(logs, nil))),
 		shared:           shared,
@@ -119,7 +117,7 @@ func backoffShared(t *testing.T, a, b instance, key string) bool {
 // resume without a restart.
 func TestResilientLimiterOutage(t *testing.T) {
 	srv := redistest.Start(t)
-	a, b := newInstance(t, srv.URL()), newInstance(t, srv.URL())
+	a, b := newInstance(t, srv), newInstance(t, srv)
 	fleet := []instance{a, b}
 	ctx := context.Background()
 
@@ -252,7 +250,7 @@ func TestResilientLimiterOutage(t *testing.T) {
 // second would keep sign-in refused (503) for every user of the instance.
 func TestResilientLimiterCancelledRequestIsNoOutage(t *testing.T) {
 	srv := redistest.Start(t)
-	in := newInstance(t, srv.URL())
+	in := newInstance(t, srv)
 	auth := web.Policy{Name: "auth", Burst: 10, Period: time.Hour, FailClosed: true}
 
 	hungUp, cancel := context.WithCancel(context.Background())
@@ -271,16 +269,4 @@ func TestResilientLimiterCancelledRequestIsNoOutage(t *testing.T) {
 	if n := in.logged(t, "shared rate limiter failed"); n != 0 {
 		t.Errorf("a cancelled request logged an outage:\n%s", in.logs)
 	}
-}
-
-// newTestRedisClient is the production client (redislimit.NewClient) to
-// url, closed when t ends.
-func newTestRedisClient(t testing.TB, url string) *redis.Client {
-	t.Helper()
-	client, err := redislimit.NewClient(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
-	return client
 }

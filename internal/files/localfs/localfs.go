@@ -1,5 +1,9 @@
 // Package localfs is the file storage backend on local disk, and the
-// signer of its download links (docs/06-file-access.md).
+// signer of its download links (docs/06-file-access.md). The signer lives
+// here because these are the only links that come back to the service's
+// own download route: the S3 backend's are presigned and checked by the
+// store. The backend that signs a link is the one that checks it
+// (VerifyDownload), so one signer, built once, does both.
 package localfs
 
 import (

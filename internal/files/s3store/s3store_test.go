@@ -248,7 +248,7 @@ func TestS3LeftoversAreVisible(t *testing.T) {
 	}
 }
 
-func TestNew(t *testing.T) {
+func TestNewS3(t *testing.T) {
 	endpoint := startFakeS3(t)
 	admin := adminClient(t, endpoint)
 
@@ -291,7 +291,7 @@ func TestNew(t *testing.T) {
 	})
 }
 
-func TestConfigHidesSecret(t *testing.T) {
+func TestS3ConfigHidesSecret(t *testing.T) {
 	cfg := testConfig("127.0.0.1:9000")
 	var jsonLog, textLog bytes.Buffer
 	slog.New(slog.NewJSONHandler(&jsonLog, nil)).Info("storage", "s3", cfg)

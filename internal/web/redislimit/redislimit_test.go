@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/bulwark-dev/bulwark/internal/web"
 	"github.com/bulwark-dev/bulwark/internal/web/limitertest"
 	"github.com/bulwark-dev/bulwark/internal/web/redislimit"
@@ -18,7 +16,7 @@ import (
 // The Redis limiter keeps the contract of the in-memory one, on one
 // throwaway redis-server, emptied before each case.
 func TestLimiterContract(t *testing.T) {
-	client := newTestClient(t, redistest.Start(t).URL())
+	client := redistest.Start(t).Client()
 	limitertest.Run(t, func(t *testing.T) web.Limiter {
 		t.Helper()
 		if err := client.FlushDB(t.Context()).Err(); err != nil {
@@ -31,7 +29,7 @@ func TestLimiterContract(t *testing.T) {
 // TestRedisLimiterHashesKeys: a Redis shared with other services must not
 // hold a readable list of the emails and addresses being limited.
 func TestRedisLimiterHashesKeys(t *testing.T) {
-	client := newTestClient(t, redistest.Start(t).URL())
+	client := redistest.Start(t).Client()
 	l := redislimit.New(client)
 	const email = "alice@example.com"
 	ctx := context.Background()
@@ -61,16 +59,4 @@ func TestRedisLimiterHashesKeys(t *testing.T) {
 			t.Errorf("key %q holds the plain identity", k)
 		}
 	}
-}
-
-// newTestClient is the production client (NewClient) to url, closed when t
-// ends.
-func newTestClient(t testing.TB, url string) *redis.Client {
-	t.Helper()
-	client, err := redislimit.NewClient(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
-	return client
 }

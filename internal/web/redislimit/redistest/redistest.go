@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/bulwark-dev/bulwark/internal/web/redislimit"
 )
 
 // binary is looked up on PATH, where Debian's redis-server package puts it.
@@ -81,6 +83,19 @@ func Start(t testing.TB) *Server {
 // URL is the address of database 0, for redislimit.NewClient or redis.ParseURL.
 func (s *Server) URL() string {
 	return "redis://" + s.addr() + "/0"
+}
+
+// Client is a client of the service's own kind (redislimit.NewClient:
+// short timeouts, no retries) to database 0, closed when the test ends. A
+// client made before Stop sees the outage and, after Restart, the recovery.
+func (s *Server) Client() *redis.Client {
+	s.t.Helper()
+	client, err := redislimit.NewClient(s.URL())
+	if err != nil {
+		s.t.Fatalf("redistest: %v", err)
+	}
+	s.t.Cleanup(func() { _ = client.Close() })
+	return client
 }
 
 // Stop kills the server, without a clean shutdown, as a crash or a network
