@@ -51,10 +51,10 @@ func TestListQueriesUseIndexes(t *testing.T) {
 			}
 			pages := []struct {
 				name string
-				key  orders.Key
+				key  pageKey
 			}{
-				{"first-page", orders.FirstPageKey(q.sort)},
-				{"later-page", middleKey(t, conn, q.sort, scope)},
+				{"first-page", q.firstPageKey()},
+				{"later-page", middleKey(t, conn, q.column, scope)},
 			}
 			for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
 				for _, page := range pages {
@@ -130,11 +130,30 @@ type listQuery struct {
 	params []string // parameter names; params[0] is $1
 	admin  bool
 	sort   orders.Sort
+	column string // the sort column, from the query's ORDER BY
+	cast   string // the type after_value is cast to
+}
+
+// querySuffix is how orders.sql names the queries of sort s: its name in
+// the API in CamelCase, then Asc or Desc ("-created_at" is CreatedAtDesc).
+func querySuffix(s orders.Sort) string {
+	name, desc := strings.CutPrefix(string(s), "-")
+	var b strings.Builder
+	for word := range strings.SplitSeq(name, "_") {
+		if word != "" {
+			b.WriteString(strings.ToUpper(word[:1]) + word[1:])
+		}
+	}
+	if desc {
+		return b.String() + "Desc"
+	}
+	return b.String() + "Asc"
 }
 
 // listQueries reads the customer and staff list queries from path. It
-// fails if either audience lacks one of the four sorts, so a query renamed
-// out of the test's sight is noticed.
+// fails if either audience lacks a query for one of the sorts the service
+// accepts (orders.Sorts), so a query renamed out of the test's sight is
+// noticed, and a new sort is planned without teaching this test.
 func listQueries(t *testing.T, path string) []listQuery {
 	t.Helper()
 	src, err := os.ReadFile(path)
@@ -143,9 +162,11 @@ func listQueries(t *testing.T, path string) []listQuery {
 	}
 	header := regexp.MustCompile(`(?m)^-- name: (\w+) :\w+[ \t]*$`)
 	arg := regexp.MustCompile(`sqlc\.arg\((\w+)\)`)
-	sorts := map[string]orders.Sort{
-		"CreatedDesc": orders.SortCreatedDesc, "CreatedAsc": orders.SortCreatedAsc,
-		"TotalDesc": orders.SortTotalDesc, "TotalAsc": orders.SortTotalAsc,
+	orderBy := regexp.MustCompile(`ORDER BY (?:\w+\.)?(\w+) (?:ASC|DESC)`)
+	cast := regexp.MustCompile(`sqlc\.arg\(after_value\)::(\w+)`)
+	sorts := map[string]orders.Sort{}
+	for _, s := range orders.Sorts() {
+		sorts[querySuffix(s)] = s
 	}
 	var out []listQuery
 	seen := map[string]bool{}
@@ -168,7 +189,7 @@ func listQueries(t *testing.T, path string) []listQuery {
 		}
 		sort, ok := sorts[strings.TrimPrefix(suffix, "WithStatus")]
 		if !ok {
-			t.Fatalf("%s: no sort named %q; teach this test the new sort", name, suffix)
+			t.Fatalf("%s: %q names no sort the service accepts (orders.Sorts; the naming rule is at the top of orders.sql)", name, suffix)
 		}
 		// The comments between queries belong to the next one; drop them.
 		var lines []string
@@ -178,6 +199,10 @@ func listQueries(t *testing.T, path string) []listQuery {
 			}
 		}
 		body := strings.TrimSuffix(strings.TrimSpace(strings.Join(lines, "\n")), ";")
+		column, castTo := orderBy.FindStringSubmatch(body), cast.FindStringSubmatch(body)
+		if column == nil || castTo == nil {
+			t.Fatalf("%s has no ORDER BY column or no sqlc.arg(after_value)::type:\n%s", name, body)
+		}
 		// sqlc numbers parameters by first appearance; a name used twice
 		// (status) is one parameter.
 		var params []string
@@ -194,7 +219,7 @@ func listQueries(t *testing.T, path string) []listQuery {
 		if strings.Contains(body, "sqlc.") {
 			t.Fatalf("%s uses a sqlc macro this test does not translate:\n%s", name, body)
 		}
-		out = append(out, listQuery{name: name, sql: body, params: params, admin: admin, sort: sort})
+		out = append(out, listQuery{name: name, sql: body, params: params, admin: admin, sort: sort, column: column[1], cast: castTo[1]})
 		seen[name] = true
 	}
 	for suffix := range sorts {
@@ -222,8 +247,25 @@ func (q listQuery) statuses() []string {
 	return []string{""}
 }
 
+// pageKey is where a page starts: the sort column's value, as the query
+// binds it, and the id.
+type pageKey struct {
+	value any
+	id    uuid.UUID
+}
+
+// firstPageKey is what the service binds for the first page of q's sort:
+// orders.FirstPageKey, whose value is an integer, microseconds for a time.
+func (q listQuery) firstPageKey() pageKey {
+	k := orders.FirstPageKey(q.sort)
+	if q.cast == "timestamptz" {
+		return pageKey{time.UnixMicro(k.Value).UTC(), k.ID}
+	}
+	return pageKey{k.Value, k.ID}
+}
+
 // args gives each parameter of q its value, by name.
-func (q listQuery) args(t *testing.T, owner uuid.UUID, status string, key orders.Key) []any {
+func (q listQuery) args(t *testing.T, owner uuid.UUID, status string, key pageKey) []any {
 	t.Helper()
 	args := make([]any, 0, len(q.params))
 	for _, p := range q.params {
@@ -232,12 +274,10 @@ func (q listQuery) args(t *testing.T, owner uuid.UUID, status string, key orders
 			args = append(args, owner)
 		case "status":
 			args = append(args, status)
-		case "after_created_at":
-			args = append(args, key.CreatedAt)
-		case "after_total":
-			args = append(args, key.Total)
+		case "after_value":
+			args = append(args, key.value)
 		case "after_id":
-			args = append(args, key.ID)
+			args = append(args, key.id)
 		case "page_limit":
 			args = append(args, pageLimit)
 		default:
@@ -247,21 +287,17 @@ func (q listQuery) args(t *testing.T, owner uuid.UUID, status string, key orders
 	return args
 }
 
-// middleKey is the key of the row halfway down sort, among owner's orders
-// or, with a nil owner, among all: where a later page starts.
-func middleKey(t *testing.T, conn *pgx.Conn, sort orders.Sort, owner *uuid.UUID) orders.Key {
+// middleKey is the key of the row halfway down column, among owner's
+// orders or, with a nil owner, among all: where a later page starts.
+func middleKey(t *testing.T, conn *pgx.Conn, column string, owner *uuid.UUID) pageKey {
 	t.Helper()
-	column := "created_at"
-	if sort == orders.SortTotalAsc || sort == orders.SortTotalDesc {
-		column = "total_cents"
-	}
-	// column is one of two constants above, never input.
-	sql := `SELECT created_at, total_cents, id FROM orders
+	// column is a word read from orders.sql's ORDER BY, never input.
+	sql := `SELECT ` + column + `, id FROM orders
 	        WHERE $1::uuid IS NULL OR owner_id = $1
 	        ORDER BY ` + column + `, id
 	        OFFSET (SELECT count(*) / 2 FROM orders WHERE $1::uuid IS NULL OR owner_id = $1) LIMIT 1`
-	var k orders.Key
-	if err := conn.QueryRow(t.Context(), sql, owner).Scan(&k.CreatedAt, &k.Total, &k.ID); err != nil {
+	var k pageKey
+	if err := conn.QueryRow(t.Context(), sql, owner).Scan(&k.value, &k.id); err != nil {
 		t.Fatalf("middle key: %v", err)
 	}
 	return k
@@ -370,10 +406,7 @@ func (n *planNode) String() string {
 // filter, also avoids a Sort but reads every customer's orders to find one
 // customer's page.
 func planProblem(plan *planNode, q listQuery) string {
-	column := "created_at"
-	if q.sort == orders.SortTotalAsc || q.sort == orders.SortTotalDesc {
-		column = "total_cents"
-	}
+	column := q.column
 	var sorted, ranged bool
 	plan.walk(func(n *planNode) {
 		switch n.NodeType {

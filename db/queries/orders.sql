@@ -13,25 +13,34 @@
 -- "($n = '' OR status = $n)", because PostgreSQL cannot use such an OR as an
 -- index condition in a generic plan, and a rare status would then cost a
 -- scan of every order.
+--
+-- Each sort has four list queries, named by one rule that tests/plan_test.go
+-- reads: ListOrdersForOwner, ListOrdersForOwnerWithStatus, AdminListOrders
+-- and AdminListOrdersWithStatus, followed by the sort's name in the API in
+-- CamelCase and Asc or Desc ("-created_at" is ...CreatedAtDesc). All four
+-- bind the same names: owner_id (customer lists), status (filtered lists),
+-- after_value and after_id (the cursor's key; after_value is cast to the
+-- sort column's type) and page_limit. internal/orders/list.go maps each
+-- sort and filter to its query, for customers and staff in one table.
 
 -- name: GetOrderForOwner :one
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE id = $1 AND owner_id = $2;
 
--- name: ListOrdersForOwnerCreatedDesc :many
+-- name: ListOrdersForOwnerCreatedAtDesc :many
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = sqlc.arg(owner_id)
-  AND (created_at, id) < (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+  AND (created_at, id) < (sqlc.arg(after_value)::timestamptz, sqlc.arg(after_id)::uuid)
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_limit);
 
--- name: ListOrdersForOwnerCreatedAsc :many
+-- name: ListOrdersForOwnerCreatedAtAsc :many
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = sqlc.arg(owner_id)
-  AND (created_at, id) > (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+  AND (created_at, id) > (sqlc.arg(after_value)::timestamptz, sqlc.arg(after_id)::uuid)
 ORDER BY created_at ASC, id ASC
 LIMIT sqlc.arg(page_limit);
 
@@ -39,7 +48,7 @@ LIMIT sqlc.arg(page_limit);
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = sqlc.arg(owner_id)
-  AND (total_cents, id) < (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+  AND (total_cents, id) < (sqlc.arg(after_value)::bigint, sqlc.arg(after_id)::uuid)
 ORDER BY total_cents DESC, id DESC
 LIMIT sqlc.arg(page_limit);
 
@@ -47,25 +56,25 @@ LIMIT sqlc.arg(page_limit);
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = sqlc.arg(owner_id)
-  AND (total_cents, id) > (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+  AND (total_cents, id) > (sqlc.arg(after_value)::bigint, sqlc.arg(after_id)::uuid)
 ORDER BY total_cents ASC, id ASC
 LIMIT sqlc.arg(page_limit);
 
--- name: ListOrdersForOwnerWithStatusCreatedDesc :many
+-- name: ListOrdersForOwnerWithStatusCreatedAtDesc :many
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = sqlc.arg(owner_id)
   AND status = sqlc.arg(status)
-  AND (created_at, id) < (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+  AND (created_at, id) < (sqlc.arg(after_value)::timestamptz, sqlc.arg(after_id)::uuid)
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_limit);
 
--- name: ListOrdersForOwnerWithStatusCreatedAsc :many
+-- name: ListOrdersForOwnerWithStatusCreatedAtAsc :many
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = sqlc.arg(owner_id)
   AND status = sqlc.arg(status)
-  AND (created_at, id) > (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+  AND (created_at, id) > (sqlc.arg(after_value)::timestamptz, sqlc.arg(after_id)::uuid)
 ORDER BY created_at ASC, id ASC
 LIMIT sqlc.arg(page_limit);
 
@@ -74,7 +83,7 @@ SELECT id, owner_id, status, total_cents, currency, shipping_address, note, crea
 FROM orders
 WHERE owner_id = sqlc.arg(owner_id)
   AND status = sqlc.arg(status)
-  AND (total_cents, id) < (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+  AND (total_cents, id) < (sqlc.arg(after_value)::bigint, sqlc.arg(after_id)::uuid)
 ORDER BY total_cents DESC, id DESC
 LIMIT sqlc.arg(page_limit);
 
@@ -83,7 +92,7 @@ SELECT id, owner_id, status, total_cents, currency, shipping_address, note, crea
 FROM orders
 WHERE owner_id = sqlc.arg(owner_id)
   AND status = sqlc.arg(status)
-  AND (total_cents, id) > (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+  AND (total_cents, id) > (sqlc.arg(after_value)::bigint, sqlc.arg(after_id)::uuid)
 ORDER BY total_cents ASC, id ASC
 LIMIT sqlc.arg(page_limit);
 
@@ -140,21 +149,21 @@ FROM orders o
 JOIN users u ON u.id = o.owner_id
 WHERE o.id = $1;
 
--- name: AdminListOrdersCreatedDesc :many
+-- name: AdminListOrdersCreatedAtDesc :many
 SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
 JOIN users u ON u.id = o.owner_id
-WHERE (o.created_at, o.id) < (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+WHERE (o.created_at, o.id) < (sqlc.arg(after_value)::timestamptz, sqlc.arg(after_id)::uuid)
 ORDER BY o.created_at DESC, o.id DESC
 LIMIT sqlc.arg(page_limit);
 
--- name: AdminListOrdersCreatedAsc :many
+-- name: AdminListOrdersCreatedAtAsc :many
 SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
 JOIN users u ON u.id = o.owner_id
-WHERE (o.created_at, o.id) > (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+WHERE (o.created_at, o.id) > (sqlc.arg(after_value)::timestamptz, sqlc.arg(after_id)::uuid)
 ORDER BY o.created_at ASC, o.id ASC
 LIMIT sqlc.arg(page_limit);
 
@@ -163,7 +172,7 @@ SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
 JOIN users u ON u.id = o.owner_id
-WHERE (o.total_cents, o.id) < (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+WHERE (o.total_cents, o.id) < (sqlc.arg(after_value)::bigint, sqlc.arg(after_id)::uuid)
 ORDER BY o.total_cents DESC, o.id DESC
 LIMIT sqlc.arg(page_limit);
 
@@ -172,27 +181,27 @@ SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
 JOIN users u ON u.id = o.owner_id
-WHERE (o.total_cents, o.id) > (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+WHERE (o.total_cents, o.id) > (sqlc.arg(after_value)::bigint, sqlc.arg(after_id)::uuid)
 ORDER BY o.total_cents ASC, o.id ASC
 LIMIT sqlc.arg(page_limit);
 
--- name: AdminListOrdersWithStatusCreatedDesc :many
+-- name: AdminListOrdersWithStatusCreatedAtDesc :many
 SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
 JOIN users u ON u.id = o.owner_id
 WHERE o.status = sqlc.arg(status)
-  AND (o.created_at, o.id) < (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+  AND (o.created_at, o.id) < (sqlc.arg(after_value)::timestamptz, sqlc.arg(after_id)::uuid)
 ORDER BY o.created_at DESC, o.id DESC
 LIMIT sqlc.arg(page_limit);
 
--- name: AdminListOrdersWithStatusCreatedAsc :many
+-- name: AdminListOrdersWithStatusCreatedAtAsc :many
 SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
 JOIN users u ON u.id = o.owner_id
 WHERE o.status = sqlc.arg(status)
-  AND (o.created_at, o.id) > (sqlc.arg(after_created_at)::timestamptz, sqlc.arg(after_id)::uuid)
+  AND (o.created_at, o.id) > (sqlc.arg(after_value)::timestamptz, sqlc.arg(after_id)::uuid)
 ORDER BY o.created_at ASC, o.id ASC
 LIMIT sqlc.arg(page_limit);
 
@@ -202,7 +211,7 @@ SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address
 FROM orders o
 JOIN users u ON u.id = o.owner_id
 WHERE o.status = sqlc.arg(status)
-  AND (o.total_cents, o.id) < (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+  AND (o.total_cents, o.id) < (sqlc.arg(after_value)::bigint, sqlc.arg(after_id)::uuid)
 ORDER BY o.total_cents DESC, o.id DESC
 LIMIT sqlc.arg(page_limit);
 
@@ -212,7 +221,7 @@ SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address
 FROM orders o
 JOIN users u ON u.id = o.owner_id
 WHERE o.status = sqlc.arg(status)
-  AND (o.total_cents, o.id) > (sqlc.arg(after_total)::bigint, sqlc.arg(after_id)::uuid)
+  AND (o.total_cents, o.id) > (sqlc.arg(after_value)::bigint, sqlc.arg(after_id)::uuid)
 ORDER BY o.total_cents ASC, o.id ASC
 LIMIT sqlc.arg(page_limit);
 

@@ -57,7 +57,7 @@ func toOrderResponse(o Order) orderResponse {
 	}
 }
 
-func toOrderListResponse(p Page) orderListResponse {
+func toOrderListResponse(p orders.Page[Order]) orderListResponse {
 	out := orderListResponse{Items: make([]orderResponse, 0, len(p.Orders)), NextCursor: p.NextCursor}
 	for _, o := range p.Orders {
 		out.Items = append(out.Items, toOrderResponse(o))

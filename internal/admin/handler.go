@@ -8,38 +8,40 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/bulwark-dev/bulwark/internal/orders"
+	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
 // Handler is the HTTP face of the staff service.
 type Handler struct {
-	svc     *Service
-	cursors *orders.Cursors
+	svc *Service
 }
 
-// NewHandler builds the handler.
-func NewHandler(svc *Service, cursors *orders.Cursors) *Handler {
-	return &Handler{svc: svc, cursors: cursors}
+func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
+
+// resolved is the order ResolveOrder loads.
+func resolved() web.Resource[Order] { return web.NewResource[Order]("staff order") }
+
+// ResolveOrder is the middleware of the staff {id} routes: it loads the
+// order named by {id}, any customer's, before the handler runs, and a
+// malformed id is the same 404 as a missing order (web.Resolve). The
+// handler reads the order it loaded instead of the path.
+func (h *Handler) ResolveOrder(next echo.HandlerFunc) echo.HandlerFunc {
+	return web.Resolve(resolved(), ErrNotFound, func(c *echo.Context, id uuid.UUID) (Order, error) {
+		return h.svc.Get(c.Request().Context(), id)
+	})(next)
 }
 
 // ListOrders handles GET /admin/orders.
 func (h *Handler) ListOrders(c *echo.Context) error {
-	p, err := orders.ParseListParams(c.Request().URL.RawQuery, h.cursors, scope)
-	if err != nil {
-		return err
-	}
-	page, err := h.svc.List(c.Request().Context(), p)
+	page, err := h.svc.List(c.Request().Context(), c.Request().URL.RawQuery)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toOrderListResponse(page))
 }
 
-// UpdateOrder handles PATCH /admin/orders/{id}.
+// UpdateOrder handles PATCH /admin/orders/{id}, behind ResolveOrder.
 func (h *Handler) UpdateOrder(c *echo.Context) error {
-	id, err := uuid.Parse(c.Param("id"))
-	if err != nil {
-		return fmt.Errorf("order id %q: %w", c.Param("id"), ErrNotFound)
-	}
 	var req updateOrderRequest
 	if err := c.Bind(&req); err != nil {
 		return err
@@ -49,10 +51,10 @@ func (h *Handler) UpdateOrder(c *echo.Context) error {
 	}
 	var status *orders.Status
 	if req.Status != nil {
-		s := orders.Status(*req.Status) // oneof in the DTO has checked it.
+		s := orders.Status(*req.Status) // oneof in the DTO has checked it; StaffMayMove refuses any other.
 		status = &s
 	}
-	o, err := h.svc.Update(c.Request().Context(), id, status, req.InternalNote)
+	o, err := h.svc.Update(c.Request().Context(), resolved().Get(c), status, req.InternalNote)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -26,16 +25,6 @@ const (
 	scope = "admin"
 )
 
-// transitions is the order life cycle staff may drive. Anything not listed
-// is refused; cancelled and delivered are final.
-func transitions() map[orders.Status][]orders.Status {
-	return map[orders.Status][]orders.Status{
-		orders.StatusPending: {orders.StatusPaid, orders.StatusCancelled},
-		orders.StatusPaid:    {orders.StatusShipped, orders.StatusCancelled},
-		orders.StatusShipped: {orders.StatusDelivered},
-	}
-}
-
 // Order is an order as staff see it: the customer's order plus who placed
 // it and the internal note. The payment reference stays out even here:
 // nobody's work in this UI needs it.
@@ -46,69 +35,48 @@ type Order struct {
 	CustomerEmail string
 }
 
-// Page is a page of orders and the next cursor.
-type Page struct {
-	Orders     []Order
-	NextCursor *string
-}
-
 // Service holds the staff rules.
 type Service struct {
 	store   *Store
 	cursors *orders.Cursors
-	now     func() time.Time
 }
 
-// NewService wires the rules.
 func NewService(store *Store, cursors *orders.Cursors) *Service {
-	return &Service{store: store, cursors: cursors, now: time.Now}
+	return &Service{store: store, cursors: cursors}
 }
 
-// List returns a page of all orders, with the same sort, filter and cursor
-// rules as the customer list (the cursor scope differs, so neither list's
-// cursors work on the other).
-func (s *Service) List(ctx context.Context, p orders.ListParams) (Page, error) {
-	rows, err := s.store.list(ctx, p)
-	if err != nil {
-		return Page{}, err
-	}
-	if len(rows) <= p.Limit {
-		return Page{Orders: rows}, nil
-	}
-	rows = rows[:p.Limit]
-	last := rows[len(rows)-1]
-	next := s.cursors.Encode(scope, p.Sort, p.Status, orders.Key{CreatedAt: last.CreatedAt, Total: last.TotalCents, ID: last.ID})
-	return Page{Orders: rows, NextCursor: &next}, nil
+// List returns the page of all orders that rawQuery asks for, with the same
+// sort, filter and cursor rules as a customer's list (orders.ListPage). The
+// cursor scope differs, so neither list's cursors work on the other.
+func (s *Service) List(ctx context.Context, rawQuery string) (orders.Page[Order], error) {
+	return orders.ListPage(rawQuery, s.cursors, scope, func(p orders.ListParams) ([]Order, error) {
+		return s.store.list(ctx, p)
+	})
 }
 
-// Update moves an order to a new status and/or replaces its internal note.
-func (s *Service) Update(ctx context.Context, id uuid.UUID, status *orders.Status, note *string) (Order, error) {
-	current, err := s.store.get(ctx, id)
-	if err != nil {
-		return Order{}, err
-	}
-	next := current.Status
-	if status != nil && *status != current.Status {
-		if !allowed(current.Status, *status) {
-			return Order{}, fmt.Errorf("order %s: %s → %s: %w", id, current.Status, *status, ErrTransition)
-		}
-		next = *status
-	}
-	err = s.store.update(ctx, id, current.Status, next, note)
-	if errors.Is(err, errNoRow) {
-		return Order{}, fmt.Errorf("order %s left %s: %w", id, current.Status, ErrConcurrentChange)
-	}
-	if err != nil {
-		return Order{}, err
-	}
+// Get returns any customer's order, or ErrNotFound.
+func (s *Service) Get(ctx context.Context, id uuid.UUID) (Order, error) {
 	return s.store.get(ctx, id)
 }
 
-func allowed(from, to orders.Status) bool {
-	for _, s := range transitions()[from] {
-		if s == to {
-			return true
+// Update moves current to a new status and/or replaces its internal note.
+// The move must be one staff may make (orders.Status.StaffMayMove), from
+// the status current was read with: if another request moved the order
+// since, nothing is written and the answer is ErrConcurrentChange.
+func (s *Service) Update(ctx context.Context, current Order, status *orders.Status, note *string) (Order, error) {
+	next := current.Status
+	if status != nil && *status != current.Status {
+		if !current.Status.StaffMayMove(*status) {
+			return Order{}, fmt.Errorf("order %s: %s → %s: %w", current.ID, current.Status, *status, ErrTransition)
 		}
+		next = *status
 	}
-	return false
+	err := s.store.update(ctx, current.ID, current.Status, next, note)
+	if errors.Is(err, errNoRow) {
+		return Order{}, fmt.Errorf("order %s left %s: %w", current.ID, current.Status, ErrConcurrentChange)
+	}
+	if err != nil {
+		return Order{}, err
+	}
+	return s.store.get(ctx, current.ID)
 }

@@ -2,10 +2,8 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -23,41 +21,12 @@ type Store struct {
 	q *db.Queries
 }
 
-// NewStore wraps the pool.
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{q: db.New(pool)} }
 
-// adminRow has the columns of every Admin order query.
-type adminRow adminFields
-
-// adminFields is the field list itself, as an alias, so that convert can
-// accept every sqlc row type with exactly these fields (~adminFields).
-type adminFields = struct {
-	ID              uuid.UUID
-	OwnerID         uuid.UUID
-	Status          string
-	TotalCents      int64
-	Currency        string
-	ShippingAddress []byte
-	Note            string
-	InternalNote    string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-	CustomerName    string
-	CustomerEmail   string
-}
-
-func (r adminRow) toOrder() (Order, error) {
-	var addr orders.Address
-	if err := json.Unmarshal(r.ShippingAddress, &addr); err != nil {
-		return Order{}, fmt.Errorf("decode address of %s: %w", r.ID, err)
-	}
-	return Order{
-		Order: orders.Order{
-			ID: r.ID, OwnerID: r.OwnerID, Status: orders.Status(r.Status), TotalCents: r.TotalCents, Currency: r.Currency,
-			ShippingAddress: addr, Note: r.Note, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-		},
-		InternalNote: r.InternalNote, CustomerName: r.CustomerName, CustomerEmail: r.CustomerEmail,
-	}, nil
+// toOrder makes the staff view of an order from a row of any staff query.
+func toOrder(r orders.StaffRow) (Order, error) {
+	o, err := r.Order()
+	return Order{Order: o, InternalNote: r.InternalNote, CustomerName: r.CustomerName, CustomerEmail: r.CustomerEmail}, err
 }
 
 func (s *Store) get(ctx context.Context, id uuid.UUID) (Order, error) {
@@ -68,74 +37,30 @@ func (s *Store) get(ctx context.Context, id uuid.UUID) (Order, error) {
 	if err != nil {
 		return Order{}, fmt.Errorf("load order %s: %w", id, err)
 	}
-	out, err := s.withItems(ctx, []adminRow{adminRow(row)})
+	out, err := s.withItems(ctx, []orders.StaffRow{orders.StaffRow(row)})
 	if err != nil {
 		return Order{}, err
 	}
 	return out[0], nil
 }
 
+// list fetches a page of every customer's orders (orders.ListPage) with
+// the staff query the orders' list table holds for p's sort and filter.
 func (s *Store) list(ctx context.Context, p orders.ListParams) ([]Order, error) {
-	after := orders.FirstPageKey(p.Sort)
-	if p.After != nil {
-		after = *p.After
-	}
-	limit := int32(p.Limit + 1) //nolint:gosec // p.Limit is at most orders.MaxLimit.
-	status := string(p.Status)
-	var rows []adminRow
-	var err error
-	switch {
-	case p.Status == "" && p.Sort == orders.SortCreatedAsc:
-		rows, err = convert(s.q.AdminListOrdersCreatedAsc(ctx, db.AdminListOrdersCreatedAscParams{
-			AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
-	case p.Status == "" && p.Sort == orders.SortCreatedDesc:
-		rows, err = convert(s.q.AdminListOrdersCreatedDesc(ctx, db.AdminListOrdersCreatedDescParams{
-			AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
-	case p.Status == "" && p.Sort == orders.SortTotalAsc:
-		rows, err = convert(s.q.AdminListOrdersTotalAsc(ctx, db.AdminListOrdersTotalAscParams{
-			AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
-	case p.Status == "" && p.Sort == orders.SortTotalDesc:
-		rows, err = convert(s.q.AdminListOrdersTotalDesc(ctx, db.AdminListOrdersTotalDescParams{
-			AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
-	case p.Status != "" && p.Sort == orders.SortCreatedAsc:
-		rows, err = convert(s.q.AdminListOrdersWithStatusCreatedAsc(ctx, db.AdminListOrdersWithStatusCreatedAscParams{
-			Status: status, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
-	case p.Status != "" && p.Sort == orders.SortCreatedDesc:
-		rows, err = convert(s.q.AdminListOrdersWithStatusCreatedDesc(ctx, db.AdminListOrdersWithStatusCreatedDescParams{
-			Status: status, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
-	case p.Status != "" && p.Sort == orders.SortTotalAsc:
-		rows, err = convert(s.q.AdminListOrdersWithStatusTotalAsc(ctx, db.AdminListOrdersWithStatusTotalAscParams{
-			Status: status, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
-	case p.Status != "" && p.Sort == orders.SortTotalDesc:
-		rows, err = convert(s.q.AdminListOrdersWithStatusTotalDesc(ctx, db.AdminListOrdersWithStatusTotalDescParams{
-			Status: status, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
-	default:
-		return nil, fmt.Errorf("no query for sort %q", p.Sort)
-	}
+	rows, err := orders.ListForStaff(ctx, s.q, p)
 	if err != nil {
 		return nil, fmt.Errorf("admin list orders: %w", err)
 	}
 	return s.withItems(ctx, rows)
 }
 
-func convert[R ~adminFields](rows []R, err error) ([]adminRow, error) {
-	if err != nil {
-		return nil, err
-	}
-	out := make([]adminRow, len(rows))
-	for i, r := range rows {
-		out[i] = adminRow(r)
-	}
-	return out, nil
-}
-
 // withItems loads the lines of the whole page in one query (no N+1).
-func (s *Store) withItems(ctx context.Context, rows []adminRow) ([]Order, error) {
+func (s *Store) withItems(ctx context.Context, rows []orders.StaffRow) ([]Order, error) {
 	out := make([]Order, 0, len(rows))
 	ids := make([]uuid.UUID, 0, len(rows))
 	index := make(map[uuid.UUID]int, len(rows))
 	for _, r := range rows {
-		o, err := r.toOrder()
+		o, err := toOrder(r)
 		if err != nil {
 			return nil, err
 		}

@@ -89,7 +89,7 @@ func (q *Queries) AdminListOrderItems(ctx context.Context, orderIds []uuid.UUID)
 	return items, nil
 }
 
-const adminListOrdersCreatedAsc = `-- name: AdminListOrdersCreatedAsc :many
+const adminListOrdersCreatedAtAsc = `-- name: AdminListOrdersCreatedAtAsc :many
 SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
@@ -99,13 +99,13 @@ ORDER BY o.created_at ASC, o.id ASC
 LIMIT $3
 `
 
-type AdminListOrdersCreatedAscParams struct {
-	AfterCreatedAt time.Time
-	AfterID        uuid.UUID
-	PageLimit      int32
+type AdminListOrdersCreatedAtAscParams struct {
+	AfterValue time.Time
+	AfterID    uuid.UUID
+	PageLimit  int32
 }
 
-type AdminListOrdersCreatedAscRow struct {
+type AdminListOrdersCreatedAtAscRow struct {
 	ID              uuid.UUID
 	OwnerID         uuid.UUID
 	Status          string
@@ -120,15 +120,15 @@ type AdminListOrdersCreatedAscRow struct {
 	CustomerEmail   string
 }
 
-func (q *Queries) AdminListOrdersCreatedAsc(ctx context.Context, arg AdminListOrdersCreatedAscParams) ([]AdminListOrdersCreatedAscRow, error) {
-	rows, err := q.db.Query(ctx, adminListOrdersCreatedAsc, arg.AfterCreatedAt, arg.AfterID, arg.PageLimit)
+func (q *Queries) AdminListOrdersCreatedAtAsc(ctx context.Context, arg AdminListOrdersCreatedAtAscParams) ([]AdminListOrdersCreatedAtAscRow, error) {
+	rows, err := q.db.Query(ctx, adminListOrdersCreatedAtAsc, arg.AfterValue, arg.AfterID, arg.PageLimit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []AdminListOrdersCreatedAscRow
+	var items []AdminListOrdersCreatedAtAscRow
 	for rows.Next() {
-		var i AdminListOrdersCreatedAscRow
+		var i AdminListOrdersCreatedAtAscRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.OwnerID,
@@ -153,7 +153,7 @@ func (q *Queries) AdminListOrdersCreatedAsc(ctx context.Context, arg AdminListOr
 	return items, nil
 }
 
-const adminListOrdersCreatedDesc = `-- name: AdminListOrdersCreatedDesc :many
+const adminListOrdersCreatedAtDesc = `-- name: AdminListOrdersCreatedAtDesc :many
 SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
@@ -163,13 +163,13 @@ ORDER BY o.created_at DESC, o.id DESC
 LIMIT $3
 `
 
-type AdminListOrdersCreatedDescParams struct {
-	AfterCreatedAt time.Time
-	AfterID        uuid.UUID
-	PageLimit      int32
+type AdminListOrdersCreatedAtDescParams struct {
+	AfterValue time.Time
+	AfterID    uuid.UUID
+	PageLimit  int32
 }
 
-type AdminListOrdersCreatedDescRow struct {
+type AdminListOrdersCreatedAtDescRow struct {
 	ID              uuid.UUID
 	OwnerID         uuid.UUID
 	Status          string
@@ -184,15 +184,15 @@ type AdminListOrdersCreatedDescRow struct {
 	CustomerEmail   string
 }
 
-func (q *Queries) AdminListOrdersCreatedDesc(ctx context.Context, arg AdminListOrdersCreatedDescParams) ([]AdminListOrdersCreatedDescRow, error) {
-	rows, err := q.db.Query(ctx, adminListOrdersCreatedDesc, arg.AfterCreatedAt, arg.AfterID, arg.PageLimit)
+func (q *Queries) AdminListOrdersCreatedAtDesc(ctx context.Context, arg AdminListOrdersCreatedAtDescParams) ([]AdminListOrdersCreatedAtDescRow, error) {
+	rows, err := q.db.Query(ctx, adminListOrdersCreatedAtDesc, arg.AfterValue, arg.AfterID, arg.PageLimit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []AdminListOrdersCreatedDescRow
+	var items []AdminListOrdersCreatedAtDescRow
 	for rows.Next() {
-		var i AdminListOrdersCreatedDescRow
+		var i AdminListOrdersCreatedAtDescRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.OwnerID,
@@ -228,7 +228,7 @@ LIMIT $3
 `
 
 type AdminListOrdersTotalAscParams struct {
-	AfterTotal int64
+	AfterValue int64
 	AfterID    uuid.UUID
 	PageLimit  int32
 }
@@ -249,7 +249,7 @@ type AdminListOrdersTotalAscRow struct {
 }
 
 func (q *Queries) AdminListOrdersTotalAsc(ctx context.Context, arg AdminListOrdersTotalAscParams) ([]AdminListOrdersTotalAscRow, error) {
-	rows, err := q.db.Query(ctx, adminListOrdersTotalAsc, arg.AfterTotal, arg.AfterID, arg.PageLimit)
+	rows, err := q.db.Query(ctx, adminListOrdersTotalAsc, arg.AfterValue, arg.AfterID, arg.PageLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +292,7 @@ LIMIT $3
 `
 
 type AdminListOrdersTotalDescParams struct {
-	AfterTotal int64
+	AfterValue int64
 	AfterID    uuid.UUID
 	PageLimit  int32
 }
@@ -313,7 +313,7 @@ type AdminListOrdersTotalDescRow struct {
 }
 
 func (q *Queries) AdminListOrdersTotalDesc(ctx context.Context, arg AdminListOrdersTotalDescParams) ([]AdminListOrdersTotalDescRow, error) {
-	rows, err := q.db.Query(ctx, adminListOrdersTotalDesc, arg.AfterTotal, arg.AfterID, arg.PageLimit)
+	rows, err := q.db.Query(ctx, adminListOrdersTotalDesc, arg.AfterValue, arg.AfterID, arg.PageLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -345,7 +345,7 @@ func (q *Queries) AdminListOrdersTotalDesc(ctx context.Context, arg AdminListOrd
 	return items, nil
 }
 
-const adminListOrdersWithStatusCreatedAsc = `-- name: AdminListOrdersWithStatusCreatedAsc :many
+const adminListOrdersWithStatusCreatedAtAsc = `-- name: AdminListOrdersWithStatusCreatedAtAsc :many
 SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
@@ -356,14 +356,14 @@ ORDER BY o.created_at ASC, o.id ASC
 LIMIT $4
 `
 
-type AdminListOrdersWithStatusCreatedAscParams struct {
-	Status         string
-	AfterCreatedAt time.Time
-	AfterID        uuid.UUID
-	PageLimit      int32
+type AdminListOrdersWithStatusCreatedAtAscParams struct {
+	Status     string
+	AfterValue time.Time
+	AfterID    uuid.UUID
+	PageLimit  int32
 }
 
-type AdminListOrdersWithStatusCreatedAscRow struct {
+type AdminListOrdersWithStatusCreatedAtAscRow struct {
 	ID              uuid.UUID
 	OwnerID         uuid.UUID
 	Status          string
@@ -378,10 +378,10 @@ type AdminListOrdersWithStatusCreatedAscRow struct {
 	CustomerEmail   string
 }
 
-func (q *Queries) AdminListOrdersWithStatusCreatedAsc(ctx context.Context, arg AdminListOrdersWithStatusCreatedAscParams) ([]AdminListOrdersWithStatusCreatedAscRow, error) {
-	rows, err := q.db.Query(ctx, adminListOrdersWithStatusCreatedAsc,
+func (q *Queries) AdminListOrdersWithStatusCreatedAtAsc(ctx context.Context, arg AdminListOrdersWithStatusCreatedAtAscParams) ([]AdminListOrdersWithStatusCreatedAtAscRow, error) {
+	rows, err := q.db.Query(ctx, adminListOrdersWithStatusCreatedAtAsc,
 		arg.Status,
-		arg.AfterCreatedAt,
+		arg.AfterValue,
 		arg.AfterID,
 		arg.PageLimit,
 	)
@@ -389,9 +389,9 @@ func (q *Queries) AdminListOrdersWithStatusCreatedAsc(ctx context.Context, arg A
 		return nil, err
 	}
 	defer rows.Close()
-	var items []AdminListOrdersWithStatusCreatedAscRow
+	var items []AdminListOrdersWithStatusCreatedAtAscRow
 	for rows.Next() {
-		var i AdminListOrdersWithStatusCreatedAscRow
+		var i AdminListOrdersWithStatusCreatedAtAscRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.OwnerID,
@@ -416,7 +416,7 @@ func (q *Queries) AdminListOrdersWithStatusCreatedAsc(ctx context.Context, arg A
 	return items, nil
 }
 
-const adminListOrdersWithStatusCreatedDesc = `-- name: AdminListOrdersWithStatusCreatedDesc :many
+const adminListOrdersWithStatusCreatedAtDesc = `-- name: AdminListOrdersWithStatusCreatedAtDesc :many
 SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.internal_note,
        o.created_at, o.updated_at, u.name AS customer_name, u.email AS customer_email
 FROM orders o
@@ -427,14 +427,14 @@ ORDER BY o.created_at DESC, o.id DESC
 LIMIT $4
 `
 
-type AdminListOrdersWithStatusCreatedDescParams struct {
-	Status         string
-	AfterCreatedAt time.Time
-	AfterID        uuid.UUID
-	PageLimit      int32
+type AdminListOrdersWithStatusCreatedAtDescParams struct {
+	Status     string
+	AfterValue time.Time
+	AfterID    uuid.UUID
+	PageLimit  int32
 }
 
-type AdminListOrdersWithStatusCreatedDescRow struct {
+type AdminListOrdersWithStatusCreatedAtDescRow struct {
 	ID              uuid.UUID
 	OwnerID         uuid.UUID
 	Status          string
@@ -449,10 +449,10 @@ type AdminListOrdersWithStatusCreatedDescRow struct {
 	CustomerEmail   string
 }
 
-func (q *Queries) AdminListOrdersWithStatusCreatedDesc(ctx context.Context, arg AdminListOrdersWithStatusCreatedDescParams) ([]AdminListOrdersWithStatusCreatedDescRow, error) {
-	rows, err := q.db.Query(ctx, adminListOrdersWithStatusCreatedDesc,
+func (q *Queries) AdminListOrdersWithStatusCreatedAtDesc(ctx context.Context, arg AdminListOrdersWithStatusCreatedAtDescParams) ([]AdminListOrdersWithStatusCreatedAtDescRow, error) {
+	rows, err := q.db.Query(ctx, adminListOrdersWithStatusCreatedAtDesc,
 		arg.Status,
-		arg.AfterCreatedAt,
+		arg.AfterValue,
 		arg.AfterID,
 		arg.PageLimit,
 	)
@@ -460,9 +460,9 @@ func (q *Queries) AdminListOrdersWithStatusCreatedDesc(ctx context.Context, arg 
 		return nil, err
 	}
 	defer rows.Close()
-	var items []AdminListOrdersWithStatusCreatedDescRow
+	var items []AdminListOrdersWithStatusCreatedAtDescRow
 	for rows.Next() {
-		var i AdminListOrdersWithStatusCreatedDescRow
+		var i AdminListOrdersWithStatusCreatedAtDescRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.OwnerID,
@@ -500,7 +500,7 @@ LIMIT $4
 
 type AdminListOrdersWithStatusTotalAscParams struct {
 	Status     string
-	AfterTotal int64
+	AfterValue int64
 	AfterID    uuid.UUID
 	PageLimit  int32
 }
@@ -523,7 +523,7 @@ type AdminListOrdersWithStatusTotalAscRow struct {
 func (q *Queries) AdminListOrdersWithStatusTotalAsc(ctx context.Context, arg AdminListOrdersWithStatusTotalAscParams) ([]AdminListOrdersWithStatusTotalAscRow, error) {
 	rows, err := q.db.Query(ctx, adminListOrdersWithStatusTotalAsc,
 		arg.Status,
-		arg.AfterTotal,
+		arg.AfterValue,
 		arg.AfterID,
 		arg.PageLimit,
 	)
@@ -571,7 +571,7 @@ LIMIT $4
 
 type AdminListOrdersWithStatusTotalDescParams struct {
 	Status     string
-	AfterTotal int64
+	AfterValue int64
 	AfterID    uuid.UUID
 	PageLimit  int32
 }
@@ -594,7 +594,7 @@ type AdminListOrdersWithStatusTotalDescRow struct {
 func (q *Queries) AdminListOrdersWithStatusTotalDesc(ctx context.Context, arg AdminListOrdersWithStatusTotalDescParams) ([]AdminListOrdersWithStatusTotalDescRow, error) {
 	rows, err := q.db.Query(ctx, adminListOrdersWithStatusTotalDesc,
 		arg.Status,
-		arg.AfterTotal,
+		arg.AfterValue,
 		arg.AfterID,
 		arg.PageLimit,
 	)
@@ -800,6 +800,15 @@ type GetOrderForOwnerRow struct {
 // "($n = ” OR status = $n)", because PostgreSQL cannot use such an OR as an
 // index condition in a generic plan, and a rare status would then cost a
 // scan of every order.
+//
+// Each sort has four list queries, named by one rule that tests/plan_test.go
+// reads: ListOrdersForOwner, ListOrdersForOwnerWithStatus, AdminListOrders
+// and AdminListOrdersWithStatus, followed by the sort's name in the API in
+// CamelCase and Asc or Desc ("-created_at" is ...CreatedAtDesc). All four
+// bind the same names: owner_id (customer lists), status (filtered lists),
+// after_value and after_id (the cursor's key; after_value is cast to the
+// sort column's type) and page_limit. internal/orders/list.go maps each
+// sort and filter to its query, for customers and staff in one table.
 func (q *Queries) GetOrderForOwner(ctx context.Context, arg GetOrderForOwnerParams) (GetOrderForOwnerRow, error) {
 	row := q.db.QueryRow(ctx, getOrderForOwner, arg.ID, arg.OwnerID)
 	var i GetOrderForOwnerRow
@@ -866,7 +875,7 @@ func (q *Queries) ListOrderItemsForOwner(ctx context.Context, arg ListOrderItems
 	return items, nil
 }
 
-const listOrdersForOwnerCreatedAsc = `-- name: ListOrdersForOwnerCreatedAsc :many
+const listOrdersForOwnerCreatedAtAsc = `-- name: ListOrdersForOwnerCreatedAtAsc :many
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = $1
@@ -875,14 +884,14 @@ ORDER BY created_at ASC, id ASC
 LIMIT $4
 `
 
-type ListOrdersForOwnerCreatedAscParams struct {
-	OwnerID        uuid.UUID
-	AfterCreatedAt time.Time
-	AfterID        uuid.UUID
-	PageLimit      int32
+type ListOrdersForOwnerCreatedAtAscParams struct {
+	OwnerID    uuid.UUID
+	AfterValue time.Time
+	AfterID    uuid.UUID
+	PageLimit  int32
 }
 
-type ListOrdersForOwnerCreatedAscRow struct {
+type ListOrdersForOwnerCreatedAtAscRow struct {
 	ID              uuid.UUID
 	OwnerID         uuid.UUID
 	Status          string
@@ -894,10 +903,10 @@ type ListOrdersForOwnerCreatedAscRow struct {
 	UpdatedAt       time.Time
 }
 
-func (q *Queries) ListOrdersForOwnerCreatedAsc(ctx context.Context, arg ListOrdersForOwnerCreatedAscParams) ([]ListOrdersForOwnerCreatedAscRow, error) {
-	rows, err := q.db.Query(ctx, listOrdersForOwnerCreatedAsc,
+func (q *Queries) ListOrdersForOwnerCreatedAtAsc(ctx context.Context, arg ListOrdersForOwnerCreatedAtAscParams) ([]ListOrdersForOwnerCreatedAtAscRow, error) {
+	rows, err := q.db.Query(ctx, listOrdersForOwnerCreatedAtAsc,
 		arg.OwnerID,
-		arg.AfterCreatedAt,
+		arg.AfterValue,
 		arg.AfterID,
 		arg.PageLimit,
 	)
@@ -905,9 +914,9 @@ func (q *Queries) ListOrdersForOwnerCreatedAsc(ctx context.Context, arg ListOrde
 		return nil, err
 	}
 	defer rows.Close()
-	var items []ListOrdersForOwnerCreatedAscRow
+	var items []ListOrdersForOwnerCreatedAtAscRow
 	for rows.Next() {
-		var i ListOrdersForOwnerCreatedAscRow
+		var i ListOrdersForOwnerCreatedAtAscRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.OwnerID,
@@ -929,7 +938,7 @@ func (q *Queries) ListOrdersForOwnerCreatedAsc(ctx context.Context, arg ListOrde
 	return items, nil
 }
 
-const listOrdersForOwnerCreatedDesc = `-- name: ListOrdersForOwnerCreatedDesc :many
+const listOrdersForOwnerCreatedAtDesc = `-- name: ListOrdersForOwnerCreatedAtDesc :many
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = $1
@@ -938,14 +947,14 @@ ORDER BY created_at DESC, id DESC
 LIMIT $4
 `
 
-type ListOrdersForOwnerCreatedDescParams struct {
-	OwnerID        uuid.UUID
-	AfterCreatedAt time.Time
-	AfterID        uuid.UUID
-	PageLimit      int32
+type ListOrdersForOwnerCreatedAtDescParams struct {
+	OwnerID    uuid.UUID
+	AfterValue time.Time
+	AfterID    uuid.UUID
+	PageLimit  int32
 }
 
-type ListOrdersForOwnerCreatedDescRow struct {
+type ListOrdersForOwnerCreatedAtDescRow struct {
 	ID              uuid.UUID
 	OwnerID         uuid.UUID
 	Status          string
@@ -957,10 +966,10 @@ type ListOrdersForOwnerCreatedDescRow struct {
 	UpdatedAt       time.Time
 }
 
-func (q *Queries) ListOrdersForOwnerCreatedDesc(ctx context.Context, arg ListOrdersForOwnerCreatedDescParams) ([]ListOrdersForOwnerCreatedDescRow, error) {
-	rows, err := q.db.Query(ctx, listOrdersForOwnerCreatedDesc,
+func (q *Queries) ListOrdersForOwnerCreatedAtDesc(ctx context.Context, arg ListOrdersForOwnerCreatedAtDescParams) ([]ListOrdersForOwnerCreatedAtDescRow, error) {
+	rows, err := q.db.Query(ctx, listOrdersForOwnerCreatedAtDesc,
 		arg.OwnerID,
-		arg.AfterCreatedAt,
+		arg.AfterValue,
 		arg.AfterID,
 		arg.PageLimit,
 	)
@@ -968,9 +977,9 @@ func (q *Queries) ListOrdersForOwnerCreatedDesc(ctx context.Context, arg ListOrd
 		return nil, err
 	}
 	defer rows.Close()
-	var items []ListOrdersForOwnerCreatedDescRow
+	var items []ListOrdersForOwnerCreatedAtDescRow
 	for rows.Next() {
-		var i ListOrdersForOwnerCreatedDescRow
+		var i ListOrdersForOwnerCreatedAtDescRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.OwnerID,
@@ -1003,7 +1012,7 @@ LIMIT $4
 
 type ListOrdersForOwnerTotalAscParams struct {
 	OwnerID    uuid.UUID
-	AfterTotal int64
+	AfterValue int64
 	AfterID    uuid.UUID
 	PageLimit  int32
 }
@@ -1023,7 +1032,7 @@ type ListOrdersForOwnerTotalAscRow struct {
 func (q *Queries) ListOrdersForOwnerTotalAsc(ctx context.Context, arg ListOrdersForOwnerTotalAscParams) ([]ListOrdersForOwnerTotalAscRow, error) {
 	rows, err := q.db.Query(ctx, listOrdersForOwnerTotalAsc,
 		arg.OwnerID,
-		arg.AfterTotal,
+		arg.AfterValue,
 		arg.AfterID,
 		arg.PageLimit,
 	)
@@ -1066,7 +1075,7 @@ LIMIT $4
 
 type ListOrdersForOwnerTotalDescParams struct {
 	OwnerID    uuid.UUID
-	AfterTotal int64
+	AfterValue int64
 	AfterID    uuid.UUID
 	PageLimit  int32
 }
@@ -1086,7 +1095,7 @@ type ListOrdersForOwnerTotalDescRow struct {
 func (q *Queries) ListOrdersForOwnerTotalDesc(ctx context.Context, arg ListOrdersForOwnerTotalDescParams) ([]ListOrdersForOwnerTotalDescRow, error) {
 	rows, err := q.db.Query(ctx, listOrdersForOwnerTotalDesc,
 		arg.OwnerID,
-		arg.AfterTotal,
+		arg.AfterValue,
 		arg.AfterID,
 		arg.PageLimit,
 	)
@@ -1118,7 +1127,7 @@ func (q *Queries) ListOrdersForOwnerTotalDesc(ctx context.Context, arg ListOrder
 	return items, nil
 }
 
-const listOrdersForOwnerWithStatusCreatedAsc = `-- name: ListOrdersForOwnerWithStatusCreatedAsc :many
+const listOrdersForOwnerWithStatusCreatedAtAsc = `-- name: ListOrdersForOwnerWithStatusCreatedAtAsc :many
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = $1
@@ -1128,15 +1137,15 @@ ORDER BY created_at ASC, id ASC
 LIMIT $5
 `
 
-type ListOrdersForOwnerWithStatusCreatedAscParams struct {
-	OwnerID        uuid.UUID
-	Status         string
-	AfterCreatedAt time.Time
-	AfterID        uuid.UUID
-	PageLimit      int32
+type ListOrdersForOwnerWithStatusCreatedAtAscParams struct {
+	OwnerID    uuid.UUID
+	Status     string
+	AfterValue time.Time
+	AfterID    uuid.UUID
+	PageLimit  int32
 }
 
-type ListOrdersForOwnerWithStatusCreatedAscRow struct {
+type ListOrdersForOwnerWithStatusCreatedAtAscRow struct {
 	ID              uuid.UUID
 	OwnerID         uuid.UUID
 	Status          string
@@ -1148,11 +1157,11 @@ type ListOrdersForOwnerWithStatusCreatedAscRow struct {
 	UpdatedAt       time.Time
 }
 
-func (q *Queries) ListOrdersForOwnerWithStatusCreatedAsc(ctx context.Context, arg ListOrdersForOwnerWithStatusCreatedAscParams) ([]ListOrdersForOwnerWithStatusCreatedAscRow, error) {
-	rows, err := q.db.Query(ctx, listOrdersForOwnerWithStatusCreatedAsc,
+func (q *Queries) ListOrdersForOwnerWithStatusCreatedAtAsc(ctx context.Context, arg ListOrdersForOwnerWithStatusCreatedAtAscParams) ([]ListOrdersForOwnerWithStatusCreatedAtAscRow, error) {
+	rows, err := q.db.Query(ctx, listOrdersForOwnerWithStatusCreatedAtAsc,
 		arg.OwnerID,
 		arg.Status,
-		arg.AfterCreatedAt,
+		arg.AfterValue,
 		arg.AfterID,
 		arg.PageLimit,
 	)
@@ -1160,9 +1169,9 @@ func (q *Queries) ListOrdersForOwnerWithStatusCreatedAsc(ctx context.Context, ar
 		return nil, err
 	}
 	defer rows.Close()
-	var items []ListOrdersForOwnerWithStatusCreatedAscRow
+	var items []ListOrdersForOwnerWithStatusCreatedAtAscRow
 	for rows.Next() {
-		var i ListOrdersForOwnerWithStatusCreatedAscRow
+		var i ListOrdersForOwnerWithStatusCreatedAtAscRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.OwnerID,
@@ -1184,7 +1193,7 @@ func (q *Queries) ListOrdersForOwnerWithStatusCreatedAsc(ctx context.Context, ar
 	return items, nil
 }
 
-const listOrdersForOwnerWithStatusCreatedDesc = `-- name: ListOrdersForOwnerWithStatusCreatedDesc :many
+const listOrdersForOwnerWithStatusCreatedAtDesc = `-- name: ListOrdersForOwnerWithStatusCreatedAtDesc :many
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders
 WHERE owner_id = $1
@@ -1194,15 +1203,15 @@ ORDER BY created_at DESC, id DESC
 LIMIT $5
 `
 
-type ListOrdersForOwnerWithStatusCreatedDescParams struct {
-	OwnerID        uuid.UUID
-	Status         string
-	AfterCreatedAt time.Time
-	AfterID        uuid.UUID
-	PageLimit      int32
+type ListOrdersForOwnerWithStatusCreatedAtDescParams struct {
+	OwnerID    uuid.UUID
+	Status     string
+	AfterValue time.Time
+	AfterID    uuid.UUID
+	PageLimit  int32
 }
 
-type ListOrdersForOwnerWithStatusCreatedDescRow struct {
+type ListOrdersForOwnerWithStatusCreatedAtDescRow struct {
 	ID              uuid.UUID
 	OwnerID         uuid.UUID
 	Status          string
@@ -1214,11 +1223,11 @@ type ListOrdersForOwnerWithStatusCreatedDescRow struct {
 	UpdatedAt       time.Time
 }
 
-func (q *Queries) ListOrdersForOwnerWithStatusCreatedDesc(ctx context.Context, arg ListOrdersForOwnerWithStatusCreatedDescParams) ([]ListOrdersForOwnerWithStatusCreatedDescRow, error) {
-	rows, err := q.db.Query(ctx, listOrdersForOwnerWithStatusCreatedDesc,
+func (q *Queries) ListOrdersForOwnerWithStatusCreatedAtDesc(ctx context.Context, arg ListOrdersForOwnerWithStatusCreatedAtDescParams) ([]ListOrdersForOwnerWithStatusCreatedAtDescRow, error) {
+	rows, err := q.db.Query(ctx, listOrdersForOwnerWithStatusCreatedAtDesc,
 		arg.OwnerID,
 		arg.Status,
-		arg.AfterCreatedAt,
+		arg.AfterValue,
 		arg.AfterID,
 		arg.PageLimit,
 	)
@@ -1226,9 +1235,9 @@ func (q *Queries) ListOrdersForOwnerWithStatusCreatedDesc(ctx context.Context, a
 		return nil, err
 	}
 	defer rows.Close()
-	var items []ListOrdersForOwnerWithStatusCreatedDescRow
+	var items []ListOrdersForOwnerWithStatusCreatedAtDescRow
 	for rows.Next() {
-		var i ListOrdersForOwnerWithStatusCreatedDescRow
+		var i ListOrdersForOwnerWithStatusCreatedAtDescRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.OwnerID,
@@ -1263,7 +1272,7 @@ LIMIT $5
 type ListOrdersForOwnerWithStatusTotalAscParams struct {
 	OwnerID    uuid.UUID
 	Status     string
-	AfterTotal int64
+	AfterValue int64
 	AfterID    uuid.UUID
 	PageLimit  int32
 }
@@ -1284,7 +1293,7 @@ func (q *Queries) ListOrdersForOwnerWithStatusTotalAsc(ctx context.Context, arg 
 	rows, err := q.db.Query(ctx, listOrdersForOwnerWithStatusTotalAsc,
 		arg.OwnerID,
 		arg.Status,
-		arg.AfterTotal,
+		arg.AfterValue,
 		arg.AfterID,
 		arg.PageLimit,
 	)
@@ -1329,7 +1338,7 @@ LIMIT $5
 type ListOrdersForOwnerWithStatusTotalDescParams struct {
 	OwnerID    uuid.UUID
 	Status     string
-	AfterTotal int64
+	AfterValue int64
 	AfterID    uuid.UUID
 	PageLimit  int32
 }
@@ -1350,7 +1359,7 @@ func (q *Queries) ListOrdersForOwnerWithStatusTotalDesc(ctx context.Context, arg
 	rows, err := q.db.Query(ctx, listOrdersForOwnerWithStatusTotalDesc,
 		arg.OwnerID,
 		arg.Status,
-		arg.AfterTotal,
+		arg.AfterValue,
 		arg.AfterID,
 		arg.PageLimit,
 	)

@@ -128,7 +128,7 @@ func toOrderResponse(o Order) orderResponse {
 	}
 }
 
-func toOrderListResponse(page Page) orderListResponse {
+func toOrderListResponse(page Page[Order]) orderListResponse {
 	out := orderListResponse{Items: make([]orderResponse, 0, len(page.Orders)), NextCursor: page.NextCursor}
 	for _, o := range page.Orders {
 		out.Items = append(out.Items, toOrderResponse(o))

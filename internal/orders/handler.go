@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/bulwark-dev/bulwark/internal/auth"
+	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
 // Handler is the HTTP face of the order service: bind, validate, call, map.
@@ -17,10 +18,7 @@ type Handler struct {
 	svc *Service
 }
 
-// NewHandler builds the handler.
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
-
-const ownedOrderKey = "orders.owned"
 
 // OwnedFinder loads an order for its owner, or fails with ErrNotFound.
 // *Service is the one the server uses; ResolveOwned asks for no more than
@@ -30,39 +28,25 @@ type OwnedFinder interface {
 	GetForOwner(ctx context.Context, owner, id uuid.UUID) (Order, error)
 }
 
+// owned is the order ResolveOwned loads.
+func owned() web.Resource[Order] { return web.NewResource[Order]("order") }
+
 // ResolveOwned loads the order named by the {id} path parameter for the
 // caller, before the handler runs, and refuses the request with 404 when
 // the caller does not own it. A malformed id, a missing order and another
 // customer's order get the same answer, so the answer says nothing about
-// which ids exist (docs/01-bola.md). Handlers behind it read the order from
-// the context instead of the path, so none can forget the check.
+// which ids exist (docs/01-bola.md). Handlers behind it read the order with
+// OwnedOrder instead of the path, so none can forget the check.
 func ResolveOwned(find OwnedFinder) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c *echo.Context) error {
-			id, err := uuid.Parse(c.Param("id"))
-			if err != nil {
-				return fmt.Errorf("order id %q: %w", c.Param("id"), ErrNotFound)
-			}
-			order, err := find.GetForOwner(c.Request().Context(), auth.UserID(c), id)
-			if err != nil {
-				return err
-			}
-			c.Set(ownedOrderKey, order)
-			return next(c)
-		}
-	}
+	return web.Resolve(owned(), ErrNotFound, func(c *echo.Context, id uuid.UUID) (Order, error) {
+		return find.GetForOwner(c.Request().Context(), auth.UserID(c), id)
+	})
 }
 
 // OwnedOrder returns the order ResolveOwned loaded. It panics on a route
 // without ResolveOwned: a wiring bug must fail loudly, never serve an
 // unchecked id.
-func OwnedOrder(c *echo.Context) Order {
-	o, ok := c.Get(ownedOrderKey).(Order)
-	if !ok {
-		panic("orders: route is missing the ResolveOwned middleware")
-	}
-	return o
-}
+func OwnedOrder(c *echo.Context) Order { return owned().Get(c) }
 
 // ListProducts handles GET /products.
 func (h *Handler) ListProducts(c *echo.Context) error {
@@ -80,9 +64,18 @@ func (h *Handler) Create(c *echo.Context) error {
 		return err
 	}
 	items := make([]NewItem, 0, len(req.Items))
-	for _, it := range req.Items {
-		// The validator has already checked the id is a UUID.
-		items = append(items, NewItem{ProductID: uuid.MustParse(it.ProductID), Quantity: it.Quantity})
+	var bad []web.FieldError
+	for i, it := range req.Items {
+		// The validator checks this too, but it is a part the server is
+		// assembled from; a malformed id is a 400 whichever one runs.
+		id, err := uuid.Parse(it.ProductID)
+		if err != nil {
+			bad = append(bad, web.FieldError{Field: fmt.Sprintf("items[%d].product_id", i), Message: "must be a UUID"})
+		}
+		items = append(items, NewItem{ProductID: id, Quantity: it.Quantity})
+	}
+	if len(bad) > 0 {
+		return &web.ValidationError{Fields: bad}
 	}
 	o, err := h.svc.Create(c.Request().Context(), auth.UserID(c), items, req.ShippingAddress.toAddress(), req.Note)
 	if err != nil {
@@ -93,12 +86,7 @@ func (h *Handler) Create(c *echo.Context) error {
 
 // List handles GET /orders: the caller's orders only.
 func (h *Handler) List(c *echo.Context) error {
-	owner := auth.UserID(c)
-	p, err := ParseListParams(c.Request().URL.RawQuery, h.svc.Cursors(), Scope(owner))
-	if err != nil {
-		return err
-	}
-	page, err := h.svc.ListForOwner(c.Request().Context(), owner, p)
+	page, err := h.svc.List(c.Request().Context(), auth.UserID(c), c.Request().URL.RawQuery)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,3 @@
-// Package orders is the customer side of ordering: the catalogue, and
-// orders a customer creates, lists, reads, changes and cancels. Every read
-// and write is scoped to the caller in the SQL itself (store.go), and a
-// middleware resolves {id} for the caller before any handler runs
-// (docs/01-bola.md).
 package orders
 
 import (
@@ -10,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -26,75 +20,15 @@ const (
 	ErrNotCancelable = web.Conflict("Only pending or paid orders can be cancelled.")
 )
 
-// Order is an order as the service sees it.
-type Order struct {
-	ID              uuid.UUID
-	OwnerID         uuid.UUID
-	Status          Status
-	TotalCents      int64
-	Currency        string
-	ShippingAddress Address
-	Note            string
-	Items           []Item
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-}
-
-// Address is a shipping address.
-type Address struct {
-	Name       string `json:"name"`
-	Line1      string `json:"line1"`
-	Line2      string `json:"line2"`
-	City       string `json:"city"`
-	PostalCode string `json:"postal_code"`
-	Country    string `json:"country"`
-}
-
-// Item is one order line, priced from the catalogue when the order was made.
-type Item struct {
-	ProductID      uuid.UUID
-	Name           string
-	Quantity       int
-	UnitPriceCents int64
-}
-
-// Product is a catalogue entry.
-type Product struct {
-	ID         uuid.UUID
-	SKU        string
-	Name       string
-	PriceCents int64
-	Currency   string
-}
-
-// NewItem is a line of a new order: what the customer chose, nothing more.
-type NewItem struct {
-	ProductID uuid.UUID
-	Quantity  int
-}
-
-// Page is one page of a list and the cursor of the next, if any.
-type Page struct {
-	Orders     []Order
-	NextCursor *string
-}
-
 // Service holds the order rules.
 type Service struct {
 	store   *Store
 	cursors *Cursors
 }
 
-// NewService wires the rules to the store.
 func NewService(store *Store, cursors *Cursors) *Service {
 	return &Service{store: store, cursors: cursors}
 }
-
-// Cursors returns the cursor codec, for parsing list requests.
-func (s *Service) Cursors() *Cursors { return s.cursors }
-
-// Scope is the cursor scope of a customer's own list.
-func Scope(owner uuid.UUID) string { return "owner:" + owner.String() }
 
 // Products returns the catalogue.
 func (s *Service) Products(ctx context.Context) ([]Product, error) {
@@ -160,24 +94,12 @@ func (s *Service) GetForOwner(ctx context.Context, owner, id uuid.UUID) (Order, 
 	return s.store.getForOwner(ctx, owner, id)
 }
 
-// ListForOwner returns one page of the caller's orders.
-func (s *Service) ListForOwner(ctx context.Context, owner uuid.UUID, p ListParams) (Page, error) {
-	orders, err := s.store.listForOwner(ctx, owner, p)
-	if err != nil {
-		return Page{}, err
-	}
-	return s.page(orders, p, Scope(owner)), nil
-}
-
-// page trims the look-ahead row and makes the next cursor from the last row.
-func (s *Service) page(orders []Order, p ListParams, scope string) Page {
-	if len(orders) <= p.Limit {
-		return Page{Orders: orders}
-	}
-	orders = orders[:p.Limit]
-	last := orders[len(orders)-1]
-	next := s.cursors.Encode(scope, p.Sort, p.Status, Key{CreatedAt: last.CreatedAt, Total: last.TotalCents, ID: last.ID})
-	return Page{Orders: orders, NextCursor: &next}
+// List returns the page of owner's orders that rawQuery asks for: its
+// sort, status filter, limit and cursor (list.go).
+func (s *Service) List(ctx context.Context, owner uuid.UUID, rawQuery string) (Page[Order], error) {
+	return ListPage(rawQuery, s.cursors, Scope(owner), func(p ListParams) ([]Order, error) {
+		return s.store.listForOwner(ctx, owner, p)
+	})
 }
 
 // UpdateForOwner changes the address and/or note of a pending order; a

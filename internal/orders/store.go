@@ -25,7 +25,6 @@ type Store struct {
 	q    *db.Queries
 }
 
-// NewStore wraps the pool.
 func NewStore(pool *pgxpool.Pool) *Store {
 	return &Store{pool: pool, q: db.New(pool)}
 }
@@ -35,8 +34,9 @@ func NewStore(pool *pgxpool.Pool) *Store {
 // fields are the same, and the compiler checks that they stay the same.
 type orderRow orderFields
 
-// orderFields is the field list itself, as an alias, so that convert can
-// accept every sqlc row type with exactly these fields (~orderFields).
+// orderFields is the field list itself, as an alias, so that convert and
+// the list queries' bindings (list.go) accept every sqlc row type with
+// exactly these fields (~orderFields).
 type orderFields = struct {
 	ID              uuid.UUID
 	OwnerID         uuid.UUID
@@ -87,63 +87,18 @@ func (s *Store) getForOwner(ctx context.Context, owner, id uuid.UUID) (Order, er
 	return orders[0], nil
 }
 
-// listForOwner fetches limit+1 rows, the extra one telling the service
-// whether there is a next page. Each sort, filtered or not, has its own
-// static query and its own index.
+// listForOwner fetches a page of owner's orders (ListPage) with the
+// owner's query the table holds for p's sort and filter (list.go).
 func (s *Store) listForOwner(ctx context.Context, owner uuid.UUID, p ListParams) ([]Order, error) {
-	after := FirstPageKey(p.Sort)
-	if p.After != nil {
-		after = *p.After
+	qs, err := p.queries()
+	if err != nil {
+		return nil, err
 	}
-	limit := int32(p.Limit + 1) //nolint:gosec // p.Limit is at most MaxLimit.
-	status := string(p.Status)
-	var rows []orderRow
-	var err error
-	switch {
-	case p.Status == "" && p.Sort == SortCreatedAsc:
-		rows, err = convert(s.q.ListOrdersForOwnerCreatedAsc(ctx, db.ListOrdersForOwnerCreatedAscParams{
-			OwnerID: owner, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
-	case p.Status == "" && p.Sort == SortCreatedDesc:
-		rows, err = convert(s.q.ListOrdersForOwnerCreatedDesc(ctx, db.ListOrdersForOwnerCreatedDescParams{
-			OwnerID: owner, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
-	case p.Status == "" && p.Sort == SortTotalAsc:
-		rows, err = convert(s.q.ListOrdersForOwnerTotalAsc(ctx, db.ListOrdersForOwnerTotalAscParams{
-			OwnerID: owner, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
-	case p.Status == "" && p.Sort == SortTotalDesc:
-		rows, err = convert(s.q.ListOrdersForOwnerTotalDesc(ctx, db.ListOrdersForOwnerTotalDescParams{
-			OwnerID: owner, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
-	case p.Status != "" && p.Sort == SortCreatedAsc:
-		rows, err = convert(s.q.ListOrdersForOwnerWithStatusCreatedAsc(ctx, db.ListOrdersForOwnerWithStatusCreatedAscParams{
-			OwnerID: owner, Status: status, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
-	case p.Status != "" && p.Sort == SortCreatedDesc:
-		rows, err = convert(s.q.ListOrdersForOwnerWithStatusCreatedDesc(ctx, db.ListOrdersForOwnerWithStatusCreatedDescParams{
-			OwnerID: owner, Status: status, AfterCreatedAt: after.CreatedAt, AfterID: after.ID, PageLimit: limit}))
-	case p.Status != "" && p.Sort == SortTotalAsc:
-		rows, err = convert(s.q.ListOrdersForOwnerWithStatusTotalAsc(ctx, db.ListOrdersForOwnerWithStatusTotalAscParams{
-			OwnerID: owner, Status: status, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
-	case p.Status != "" && p.Sort == SortTotalDesc:
-		rows, err = convert(s.q.ListOrdersForOwnerWithStatusTotalDesc(ctx, db.ListOrdersForOwnerWithStatusTotalDescParams{
-			OwnerID: owner, Status: status, AfterTotal: after.Total, AfterID: after.ID, PageLimit: limit}))
-	default:
-		return nil, fmt.Errorf("no query for sort %q", p.Sort)
-	}
+	rows, err := qs.owner(ctx, s.q, owner, p.args())
 	if err != nil {
 		return nil, fmt.Errorf("list orders of %s: %w", owner, err)
 	}
 	return s.withItems(ctx, s.q, owner, rows)
-}
-
-// convert turns any slice of sqlc row types with orderRow's fields into
-// orderRows.
-func convert[R ~orderFields](rows []R, err error) ([]orderRow, error) {
-	if err != nil {
-		return nil, err
-	}
-	out := make([]orderRow, len(rows))
-	for i, r := range rows {
-		out[i] = orderRow(r)
-	}
-	return out, nil
 }
 
 // withItems loads the lines of all the given orders in one query (no N+1)

@@ -28,9 +28,12 @@ import (
 // Secure code: the owner is in the WHERE clause (internal/orders/store.go,
 // getForOwner), and foreign and missing are the same 404
 // (internal/orders/handler.go, ResolveOwned).
-func OrderFinder(b *Board, pool *pgxpool.Pool, secure func(*orders.Service) orders.OwnedFinder) func(*orders.Service) orders.OwnedFinder {
-	return func(svc *orders.Service) orders.OwnedFinder {
-		return orderFinder{board: b, pool: pool, secure: secure(svc)}
+//
+// It decorates the lookup the way secure does (app.Parts.OrderFinder), and
+// falls back to that lookup when the switch is on secure.
+func OrderFinder(b *Board, pool *pgxpool.Pool, secure func(orders.OwnedFinder) orders.OwnedFinder) func(orders.OwnedFinder) orders.OwnedFinder {
+	return func(find orders.OwnedFinder) orders.OwnedFinder {
+		return orderFinder{board: b, pool: pool, secure: secure(find)}
 	}
 }
 

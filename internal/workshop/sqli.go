@@ -29,8 +29,9 @@ import (
 //
 // Naive: ";" and "--" are stripped first. Stacked statements die, but an
 // expression inside ORDER BY needs neither, so the CASE WHEN still works.
-// Secure code: internal/orders/sort.go (sort is parsed into an allowlisted
-// enum, anything else is a 400) and db/queries/orders.sql (static SQL).
+// Secure code: internal/orders/list.go (sort is parsed into an allowlisted
+// enum, anything else is a 400, and each sort has its static queries) and
+// db/queries/orders.sql.
 func listOrdersVulnerable(pool *pgxpool.Pool) echo.HandlerFunc {
 	return func(c *echo.Context) error { return listSortedBy(c, pool, c.QueryParam("sort")) }
 }

@@ -16,7 +16,7 @@ import (
 func BenchmarkParseListParams(b *testing.B) {
 	cursors := orders.NewCursors([]byte("0123456789abcdef0123456789abcdef"))
 	scope := orders.Scope(uuid.New())
-	next := cursors.Encode(scope, orders.SortCreatedDesc, "", orders.Key{CreatedAt: time.Now(), ID: uuid.New()})
+	next := cursors.Encode(scope, orders.SortCreatedDesc, "", orders.Key{Value: time.Now().UnixMicro(), ID: uuid.New()})
 	cases := []struct {
 		name, query string
 		wantErr     bool
