@@ -17,7 +17,7 @@ import (
 // Dataset is the shape of the seeded data. Ids are derived from small
 // integers (order n, user u), so the load generator and the pgbench script
 // can pick a random order and its owner without a lookup that the API does
-// not do. No defence relies on an id being unguessable (DESIGN.md), so
+// not do. No defence relies on an id being unguessable (docs/01-bola.md), so
 // predictable ids change nothing about what is measured.
 type Dataset struct {
 	Users          int // user 0..Heavy-1 are heavy, the rest regular
