@@ -16,7 +16,9 @@ import (
 var errNoRow = errors.New("no such row") //nolint:gochecknoglobals // sentinel.
 
 // Store runs the Admin... queries: the only order queries without an owner
-// in their WHERE clause, reachable only through the admin routes.
+// in their WHERE clause, reachable only through the admin routes. The
+// staff lists among them are in the orders' list table, which holds both
+// scopes of every sort and filter (orders.ListForStaff).
 type Store struct {
 	q *db.Queries
 }

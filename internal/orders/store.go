@@ -17,9 +17,10 @@ import (
 
 var errNoRow = errors.New("no such row") //nolint:gochecknoglobals // sentinel.
 
-// Store is the only code of this package that touches SQL. Every method
-// that reads or writes an order takes the owner and passes it to a
-// ...ForOwner query, where it is part of the WHERE clause.
+// Store is the only code of this package that runs SQL, besides the list
+// table (list.go), whose queries it runs for customers. Every method that
+// reads or writes an order takes the owner and passes it to a ...ForOwner
+// query, where it is part of the WHERE clause.
 type Store struct {
 	pool *pgxpool.Pool
 	q    *db.Queries
