@@ -29,14 +29,14 @@ func transferTime(n int64) time.Duration {
 	return 30*time.Second + time.Duration(n>>20)*time.Second
 }
 
-// ownedFile is the caller's file that ResolveOwned loaded from {id}.
-var ownedFile = web.NewResource[File]("file") //nolint:gochecknoglobals // an immutable key, like a sentinel.
+// owned is the file ResolveOwned loads.
+func owned() web.Resource[File] { return web.NewResource[File]("file") }
 
 // ResolveOwned loads the file named by {id} for the caller before the
 // handler runs; another customer's file, a missing one and a malformed id
 // all get the same 404 (docs/01-bola.md).
 func ResolveOwned(svc *Service) echo.MiddlewareFunc {
-	return web.Resolve(ownedFile, ErrNotFound, func(c *echo.Context, id uuid.UUID) (File, error) {
+	return web.Resolve(owned(), ErrNotFound, func(c *echo.Context, id uuid.UUID) (File, error) {
 		return svc.GetForOwner(c.Request().Context(), auth.UserID(c), id)
 	})
 }
@@ -89,12 +89,12 @@ func (h *Handler) ListForOrder(c *echo.Context) error {
 
 // Get handles GET /files/{id}: the metadata.
 func (h *Handler) Get(c *echo.Context) error {
-	return c.JSON(http.StatusOK, toFileResponse(ownedFile.Get(c)))
+	return c.JSON(http.StatusOK, toFileResponse(owned().Get(c)))
 }
 
 // DownloadURL handles GET /files/{id}/download-url.
 func (h *Handler) DownloadURL(c *echo.Context) error {
-	link, err := h.svc.Link(c.Request().Context(), ownedFile.Get(c))
+	link, err := h.svc.Link(c.Request().Context(), owned().Get(c))
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (h *Handler) DownloadURL(c *echo.Context) error {
 
 // Delete handles DELETE /files/{id}.
 func (h *Handler) Delete(c *echo.Context) error {
-	if err := h.svc.Delete(c.Request().Context(), auth.UserID(c), ownedFile.Get(c).ID); err != nil {
+	if err := h.svc.Delete(c.Request().Context(), auth.UserID(c), owned().Get(c).ID); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
