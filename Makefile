@@ -44,12 +44,12 @@ test: check-generated
 	$(GO) test -count=1 -p 1 ./tests/...
 	$(GO) test -tags workshop -count=1 -p 1 ./tests/...
 
-## fuzz: every fuzz target (internal/*/fuzz_test.go) for FUZZTIME each. Go
+## fuzz: every fuzz target (internal/**/fuzz_test.go) for FUZZTIME each. Go
 ## runs one -fuzz target per package per invocation, hence the loop. A
 ## failing input is saved under the package's testdata/fuzz and fails the run.
 FUZZTIME     ?= 10s
 FUZZPARALLEL ?= 2
-FUZZ_PKGS    := $(addprefix ./,$(sort $(dir $(wildcard internal/*/fuzz_test.go))))
+FUZZ_PKGS    := $(addprefix ./,$(sort $(dir $(wildcard internal/*/fuzz_test.go internal/*/*/fuzz_test.go))))
 fuzz:
 	@set -e; for pkg in $(FUZZ_PKGS); do \
 	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
