@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v5"
@@ -21,113 +22,204 @@ type handlers struct {
 	admin  *admin.Handler
 }
 
+// routes is the whole HTTP surface of the service, one row per route:
+// method, path, the policy that says who may call it, the handler, and the
+// route's own middleware. Reviewing who may call what means reading this
+// function and the policies below it. The policy brings the middleware
+// that enforces it (guard), so a row cannot say one thing and run
+// another, and New refuses a row that declares no policy.
+func routes(deps Deps, parts Parts, h handlers) []Route {
+	var r table
+	// The strict per-IP auth limit applies on top of the global one.
+	authPerIP := web.RateLimit(parts.Limiter, parts.Limits.AuthPerIP, web.ByIP)
+	// Uploads take a multipart body up to UPLOAD_MAX_BYTES; the global
+	// BODY_LIMIT_BYTES skips this one route (isUpload).
+	uploadLimit := middleware.BodyLimit(deps.Config.UploadMaxBytes + multipartOverhead)
+	// The dashboard's responses get the page's own CSP instead of the
+	// API's (docs/07-nested-validation.md).
+	page := web.PageHeaders()
+
+	r.GET("/healthz", Public, h.health.live)
+	r.GET("/readyz", Public, h.health.ready)
+
+	// The API's own document; tests/openapi_test.go holds it equal to
+	// this table.
+	r.GET("/api/v1/openapi.yaml", Public, openAPI)
+
+	// Refresh and logout are public to the router: the refresh token in
+	// the body is the credential, and the handler checks it.
+	r.POST("/api/v1/auth/register", Public, h.auth.Register, authPerIP)
+	r.POST("/api/v1/auth/login", Public, h.auth.Login, authPerIP)
+	r.POST("/api/v1/auth/refresh", Public, h.auth.Refresh, authPerIP)
+	r.POST("/api/v1/auth/logout", Public, h.auth.Logout, authPerIP)
+
+	r.GET("/api/v1/users/me", Customer, h.auth.Me)
+	r.PATCH("/api/v1/users/me", Customer, h.auth.UpdateMe)
+	r.GET("/api/v1/products", Customer, h.orders.ListProducts)
+	r.POST("/api/v1/orders", Customer, h.orders.Create)
+	r.GET("/api/v1/orders", Customer, h.orders.List)
+
+	r.GET("/api/v1/orders/:id", OrderOwner, h.orders.Get)
+	r.PATCH("/api/v1/orders/:id", OrderOwner, h.orders.Update)
+	r.POST("/api/v1/orders/:id/cancel", OrderOwner, h.orders.Cancel)
+	r.POST(uploadPath, OrderOwner, h.files.Upload, uploadLimit)
+	r.GET("/api/v1/orders/:id/files", OrderOwner, h.files.ListForOrder)
+
+	r.GET("/api/v1/files/:id", FileOwner, h.files.Get)
+	r.GET("/api/v1/files/:id/download-url", FileOwner, h.files.DownloadURL)
+	r.DELETE("/api/v1/files/:id", FileOwner, h.files.Delete)
+
+	r.GET(DownloadPath, SignedLink, h.files.Download)
+
+	r.GET("/api/v1/admin/orders", Staff, h.admin.ListOrders)
+	r.PATCH("/api/v1/admin/orders/:id", StaffOrder, h.admin.UpdateOrder)
+
+	// The page signs in through the login route and reads orders through
+	// the staff routes above, so every order it shows has passed the
+	// Staff policy.
+	r.GET("/admin/", Page, admin.DashboardFile("index.html"), page)
+	r.GET("/admin/app.js", Page, admin.DashboardFile("app.js"), page)
+	r.GET("/admin/render.js", Page, admin.DashboardFile("render.js"), page)
+	r.GET("/admin/app.css", Page, admin.DashboardFile("app.css"), page)
+
+	// A path no row matches is refused as its neighbours are: without a
+	// token 401, under /api/v1/admin without the role 403, and only then
+	// 404, so probing without credentials learns nothing about which paths
+	// exist. A known path with another method is such a path too.
+	r.otherwise("/api/v1", Customer)
+	r.otherwise("/api/v1/admin", Staff)
+	return r.rows
+}
+
+// A Policy says who may call a route. The zero Policy is no declaration,
+// and New refuses a route that has it.
+type Policy uint8
+
+const (
+	_ Policy = iota
+	// Public routes answer anyone.
+	Public
+	// SignedLink routes answer anyone who holds a valid signed link: the
+	// handler checks the signature, which is the permission
+	// (docs/06-file-access.md).
+	SignedLink
+	// Page routes serve the staff dashboard's files to anyone: they are
+	// embedded in the binary and hold no data.
+	Page
+	// Customer routes need a valid access token, of any account.
+	Customer
+	// OrderOwner routes are Customer routes on the order named by {id},
+	// which must be the caller's: another customer's order is the same 404
+	// as a missing one, before the handler runs (docs/01-bola.md).
+	OrderOwner
+	// FileOwner routes are Customer routes on the caller's own file {id},
+	// refused like OrderOwner's.
+	FileOwner
+	// Staff routes need an access token of an account whose role is admin.
+	// The role is re-read from the database on each request, so a demoted
+	// admin is refused at once; anything else is denied (docs/bfla.md).
+	Staff
+	// StaffOrder routes are Staff routes on the order named by {id}, any
+	// customer's, loaded before the handler runs: a malformed or missing
+	// id is a 404 there.
+	StaffOrder
+)
+
+// String is the policy's name, as the table writes it.
+func (p Policy) String() string {
+	switch p {
+	case Public:
+		return "Public"
+	case SignedLink:
+		return "SignedLink"
+	case Page:
+		return "Page"
+	case Customer:
+		return "Customer"
+	case OrderOwner:
+		return "OrderOwner"
+	case FileOwner:
+		return "FileOwner"
+	case Staff:
+		return "Staff"
+	case StaffOrder:
+		return "StaffOrder"
+	}
+	return fmt.Sprintf("Policy(%d)", uint8(p))
+}
+
+// resolvesID reports whether p loads the resource named by the path's {id}
+// before the handler runs, for the caller or for staff.
+func (p Policy) resolvesID() bool {
+	return p == OrderOwner || p == FileOwner || p == StaffOrder
+}
+
+// middlewares are what the policies are enforced with.
 type middlewares struct {
 	authenticate echo.MiddlewareFunc
 	ownedOrder   echo.MiddlewareFunc
 	ownedFile    echo.MiddlewareFunc
 	requireAdmin echo.MiddlewareFunc
+	staffOrder   echo.MiddlewareFunc
+	perUser      echo.MiddlewareFunc
 }
 
-// routes is the whole HTTP surface of the service. Reviewing who may call
-// what means reading this function: every route is here, with the
-// middleware that guards it. A route without authenticate is public on
-// purpose.
-func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
-	perIP := web.RateLimit(parts.Limiter, parts.Limits.PerIP, web.ByIP)
-	authPerIP := web.RateLimit(parts.Limiter, parts.Limits.AuthPerIP, web.ByIP)
-	perUser := web.RateLimit(parts.Limiter, parts.Limits.PerUser, byUser)
-	// wrap marks the routes whose handler is itself a part (Parts.Wrap):
-	// the secure build registers the handler as it is, the workshop build
-	// swaps in a variant per request.
-	wrap := parts.Wrap
+// guard returns the middleware that enforces p, outermost first. Every
+// route behind a token is limited per user as soon as the token names the
+// user, before the role check and the resolvers reach the database.
+func (mw middlewares) guard(p Policy) ([]echo.MiddlewareFunc, bool) {
+	signedIn := []echo.MiddlewareFunc{mw.authenticate, mw.perUser}
+	switch p {
+	case Public, SignedLink, Page:
+		return nil, true
+	case Customer:
+		return signedIn, true
+	case OrderOwner:
+		return append(signedIn, mw.ownedOrder), true
+	case FileOwner:
+		return append(signedIn, mw.ownedFile), true
+	case Staff:
+		return append(signedIn, mw.requireAdmin), true
+	case StaffOrder:
+		return append(signedIn, mw.requireAdmin, mw.staffOrder), true
+	}
+	return nil, false
+}
 
-	// Order matters: the request id first so every later line can carry it;
-	// the logger outside Recover so a panic is logged as the 500 it becomes;
-	// headers before the handler so error responses carry them too.
-	// The per-IP limit runs before CORS, which answers preflights itself.
-	// Load shedding comes after the per-IP limit, so one flooding client is
-	// answered 429 without taking the slots everyone else needs; the
-	// deadline and the 503 mapping of database outages are inside the
-	// logger, so the log line shows the status the client gets.
-	e.Use(
+// stack is the middleware every request passes before its route's own.
+//
+// Order matters: the request id first so every later line can carry it;
+// the logger outside Recover so a panic is logged as the 500 it becomes;
+// headers before the handler so error responses carry them too.
+// The per-IP limit runs before CORS, which answers preflights itself.
+// Load shedding comes after the per-IP limit, so one flooding client is
+// answered 429 without taking the slots everyone else needs; the
+// deadline and the 503 mapping of database outages are inside the
+// logger, so the log line shows the status the client gets.
+func stack(deps Deps, parts Parts) []echo.MiddlewareFunc {
+	return []echo.MiddlewareFunc{
 		web.RequestIDMiddleware(),
 		web.RequestLogger(deps.Logger),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}),
 		web.SecurityHeaders(),
-		perIP,
+		web.RateLimit(parts.Limiter, parts.Limits.PerIP, web.ByIP),
 		web.Shed(deps.Config.MaxInFlight, isLiveness),
 		web.Deadline(deps.Config.RequestTimeout, deps.Config.ReadTimeout-deps.Config.ReadHeaderTimeout, isTransfer),
 		databaseUnavailable,
 		parts.CORS,
-		// Uploads have their own, larger limit on their route below.
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{LimitBytes: deps.Config.BodyLimitBytes, Skipper: isUpload}),
-	)
-
-	e.GET("/healthz", h.health.live)
-	e.GET("/readyz", h.health.ready)
-
-	v1 := e.Group("/api/v1")
-
-	// Public: the API's own OpenAPI document (api/openapi.yaml), which
-	// tests/openapi_test.go holds equal to this file's routes.
-	v1.GET("/openapi.yaml", openAPI)
-
-	// Public: the strict per-IP auth limit applies on top of the global one.
-	v1.POST("/auth/register", wrap("POST /auth/register", h.auth.Register), authPerIP)
-	v1.POST("/auth/login", h.auth.Login, authPerIP)
-	v1.POST("/auth/refresh", h.auth.Refresh, authPerIP)
-	v1.POST("/auth/logout", h.auth.Logout, authPerIP)
-
-	// Authenticated: the bearer token is checked first, then the user's limit.
-	user := v1.Group("", mw.authenticate, perUser)
-	user.GET("/users/me", wrap("GET /users/me", h.auth.Me))
-	user.PATCH("/users/me", wrap("PATCH /users/me", h.auth.UpdateMe))
-	user.GET("/products", h.orders.ListProducts)
-	user.POST("/orders", h.orders.Create)
-	user.GET("/orders", wrap("GET /orders", h.orders.List))
-	// Every {id} route resolves the order for the caller first: another
-	// customer's order is a 404 before the handler runs (docs/01-bola.md).
-	user.GET("/orders/:id", h.orders.Get, mw.ownedOrder)
-	user.PATCH("/orders/:id", h.orders.Update, mw.ownedOrder)
-	user.POST("/orders/:id/cancel", h.orders.Cancel, mw.ownedOrder)
-	user.POST(uploadRoute, h.files.Upload, mw.ownedOrder, middleware.BodyLimit(deps.Config.UploadMaxBytes+multipartOverhead))
-	user.GET("/orders/:id/files", h.files.ListForOrder, mw.ownedOrder)
-	user.GET("/files/:id", h.files.Get, mw.ownedFile)
-	user.GET("/files/:id/download-url", h.files.DownloadURL, mw.ownedFile)
-	user.DELETE("/files/:id", h.files.Delete, mw.ownedFile)
-
-	// Public, because the signature in the link is the permission
-	// (docs/06-file-access.md); limited per IP like every route.
-	e.GET(DownloadPath, wrap("GET /downloads", h.files.Download))
-
-	// Staff: deny by default. The role is re-read from the database on each
-	// request, so a demoted admin is refused at once (docs/bfla.md).
-	staff := v1.Group("/admin", mw.authenticate, perUser, mw.requireAdmin)
-	staff.GET("/orders", h.admin.ListOrders)
-	staff.PATCH("/orders/:id", h.admin.UpdateOrder)
-
-	// The staff dashboard: a page and its files, embedded in the binary.
-	// Public on purpose: they hold no data. The page signs in through the
-	// login route and reads orders through the staff routes above, so every
-	// order it shows has passed RequireRole. PageHeaders gives these
-	// responses the page's own CSP instead of the API's
-	// (docs/07-nested-validation.md).
-	page := web.PageHeaders()
-	e.GET("/admin/", wrap("GET /admin/", admin.DashboardFile("index.html")), page)
-	e.GET("/admin/app.js", admin.DashboardFile("app.js"), page)
-	e.GET("/admin/render.js", wrap("GET /admin/render.js", admin.DashboardFile("render.js")), page)
-	e.GET("/admin/app.css", admin.DashboardFile("app.css"), page)
+	}
 }
 
-// uploadRoute takes a multipart body up to UPLOAD_MAX_BYTES; the envelope
+// uploadPath takes a multipart body up to UPLOAD_MAX_BYTES; the envelope
 // (boundaries, part headers) gets multipartOverhead on top.
 const (
-	uploadRoute       = "/orders/:id/files"
+	uploadPath        = "/api/v1/orders/:id/files"
 	multipartOverhead = 64 << 10
 )
 
 func isUpload(c *echo.Context) bool {
-	return c.Request().Method == http.MethodPost && c.Path() == "/api/v1"+uploadRoute
+	return c.Request().Method == http.MethodPost && c.Path() == uploadPath
 }
 
 // isLiveness exempts the liveness probe from load shedding: a busy

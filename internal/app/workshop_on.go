@@ -39,7 +39,7 @@ func applyWorkshop(_ context.Context, getenv func(string) string, deps Deps, par
 	parts.OrderFinder = workshop.OrderFinder(board, deps.Pool, parts.OrderFinder)
 	parts.Limiter = workshop.Limiter(board, parts.Limiter)
 	parts.IPExtractor = workshop.IPExtractor(board, parts.IPExtractor)
-	parts.Wrap = workshop.Wrap(board, deps.Pool, deps.Hasher, deps.Config.FileStorageDir, parts.Wrap)
+	parts.Handlers = workshop.Handlers(board, deps.Pool, deps.Hasher, deps.Config.FileStorageDir)
 	if _, err := fmt.Fprint(stdout, board.Banner()); err != nil {
 		return parts, nil, err
 	}

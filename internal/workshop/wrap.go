@@ -9,48 +9,55 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/auth"
 )
 
-// Wrap switches the handlers of the routes internal/app/routes.go passes
-// through Parts.Wrap. Each such route belongs to one issue; per request,
-// that issue's switch picks the secure handler or a variant.
-func Wrap(b *Board, pool *pgxpool.Pool, hasher *auth.Hasher, storageDir string, secure func(string, echo.HandlerFunc) echo.HandlerFunc) func(string, echo.HandlerFunc) echo.HandlerFunc {
-	byRoute := map[string]struct {
-		issue             string
-		vulnerable, naive echo.HandlerFunc
-	}{
-		"PATCH /users/me": {"mass-assignment", updateMeVulnerable(pool), updateMeNaive(pool)},
-		"GET /users/me":   {"exposure", meVulnerable(pool), meNaive(pool)},
-		"GET /orders":     {"sqli", listOrdersVulnerable(pool), listOrdersNaive(pool)},
-		"GET /downloads":  {"files", downloadVulnerable(storageDir), downloadNaive(storageDir)},
+// Handlers returns the decorators of the routes whose handlers have
+// variants, keyed as internal/app keys its routes (app.Route.Key: method
+// and path as registered). Each route belongs to one issue; per request,
+// that issue's switch picks the secure handler or a variant. The server
+// refuses to start with a key that is no route, and
+// internal/app/workshop_test.go checks the same.
+func Handlers(b *Board, pool *pgxpool.Pool, hasher *auth.Hasher, storageDir string) map[string]echo.MiddlewareFunc {
+	return map[string]echo.MiddlewareFunc{
+		"PATCH /api/v1/users/me": b.switched("mass-assignment", updateMeVulnerable(pool), updateMeNaive(pool)),
+		"GET /api/v1/users/me":   b.switched("exposure", meVulnerable(pool), meNaive(pool)),
+		"GET /api/v1/orders": leaving(sortlessOrContinued,
+			b.switched("sqli", listOrdersVulnerable(pool), listOrdersNaive(pool))),
+		"GET /api/v1/downloads": b.switched("files", downloadVulnerable(storageDir), downloadNaive(storageDir)),
 		// The dashboard's stored XSS half of "validation" (dashboard.go).
-		"GET /admin/":          {"validation", dashboardPageVulnerable(), dashboardPageNaive()},
-		"GET /admin/render.js": {"validation", dashboardRender("render-vulnerable.js"), dashboardRender("render-naive.js")},
+		"GET /admin/":          b.switched("validation", dashboardPageVulnerable(), dashboardPageNaive()),
+		"GET /admin/render.js": b.switched("validation", dashboardRender("render-vulnerable.js"), dashboardRender("render-naive.js")),
 		// Both error variants register without mapping the unique
 		// violation; the error handler (errors.go) decides what leaks.
-		"POST /auth/register": {"errors", registerUnmapped(pool, hasher), registerUnmapped(pool, hasher)},
+		"POST /api/v1/auth/register": b.switched("errors", registerUnmapped(pool, hasher), registerUnmapped(pool, hasher)),
 	}
-	// Requests a route's variants leave to the secure handler, whatever
-	// the switch says.
-	secureServes := map[string]func(*echo.Context) bool{
-		"GET /orders": sortlessOrContinued,
-	}
-	return func(route string, h echo.HandlerFunc) echo.HandlerFunc {
-		h = secure(route, h)
-		v, ok := byRoute[route]
-		if !ok {
-			return h
-		}
+}
+
+// switched decorates a route's secure handler: per request, the switch of
+// issue picks it or one of the variants.
+func (b *Board) switched(issue string, vulnerable, naive echo.HandlerFunc) echo.MiddlewareFunc {
+	return func(secure echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
-			if leave, ok := secureServes[route]; ok && leave(c) {
-				return h(c)
-			}
-			switch b.Get(v.issue) {
+			switch b.Get(issue) {
 			case Vulnerable:
-				return v.vulnerable(c)
+				return vulnerable(c)
 			case Naive:
-				return v.naive(c)
+				return naive(c)
 			default:
-				return h(c)
+				return secure(c)
 			}
+		}
+	}
+}
+
+// leaving hands the requests secureServes picks to the secure handler,
+// whatever the switch says, and the others to switched.
+func leaving(secureServes func(*echo.Context) bool, switched echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(secure echo.HandlerFunc) echo.HandlerFunc {
+		either := switched(secure)
+		return func(c *echo.Context) error {
+			if secureServes(c) {
+				return secure(c)
+			}
+			return either(c)
 		}
 	}
 }

@@ -1,0 +1,43 @@
+//go:build workshop
+
+package app
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/bulwark-dev/bulwark/internal/web"
+)
+
+// Every handler the workshop switches is keyed by a route of the table:
+// a route renamed or removed in routes.go must take its variants along,
+// or this fails (and so does the workshop server's start).
+func TestWorkshopHandlersAreKeyedByRoutes(t *testing.T) {
+	cfg := devConfig(t)
+	logger := slog.New(slog.DiscardHandler)
+	deps := Deps{Config: cfg, Logger: logger}
+	parts, _, err := applyWorkshop(t.Context(), func(string) string { return "" }, deps, SecureParts(cfg, logger, web.NewMemoryLimiter()), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parts.Handlers) == 0 {
+		t.Fatal("the workshop build switches no handler: this test would prove nothing")
+	}
+	rows, err := Routes(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := map[string]bool{}
+	for _, r := range rows {
+		routes[r.Key()] = true
+	}
+	for key := range parts.Handlers {
+		if !routes[key] {
+			t.Errorf("internal/workshop/wrap.go switches %q, which is no route of internal/app/routes.go", key)
+		}
+	}
+	if _, err := New(deps, parts); err != nil {
+		t.Errorf("New refuses the workshop's parts: %v", err)
+	}
+}
