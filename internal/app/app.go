@@ -22,9 +22,11 @@ import (
 )
 
 // Parts are the swappable pieces of the HTTP stack. The secure build uses
-// SecureParts; the workshop build hands in vulnerable or naive variants of
-// the same parts. Secure code never checks which it got: there is no
-// "if vulnerable" anywhere outside internal/workshop.
+// SecureParts; the workshop build decorates each with a switch between it
+// and its vulnerable or naive variants (workshop_on.go). A part New builds
+// itself, the order lookup or a route's handler, is a decorator of it
+// here, func(T) T, which New applies. Secure code never checks which it
+// got: there is no "if vulnerable" anywhere outside internal/workshop.
 type Parts struct {
 	// OrderFinder decorates the lookup orders.ResolveOwned runs for {id}
 	// before an order handler: the service's own, scoped to the caller in
@@ -69,7 +71,9 @@ type Deps struct {
 	Storage files.Storage
 }
 
-// New builds the HTTP handler of the service.
+// New assembles the service's HTTP handler from deps and parts. It fails
+// when the route table does not pass register's checks, so a server with
+// a route that declares no policy never starts.
 func New(deps Deps, parts Parts) (*echo.Echo, error) {
 	e := echo.NewWithConfig(echo.Config{
 		Logger:           deps.Logger,
