@@ -34,6 +34,9 @@ const (
 type Result struct {
 	Verdict  Verdict
 	Evidence string
+	// Cases break the verdict down per operation when the attack is a
+	// battery of many cases (battery/openapi); nil for the others.
+	Cases []Tally
 }
 
 // Attack is one catalogue entry.

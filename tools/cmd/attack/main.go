@@ -8,6 +8,7 @@
 //	go run ./tools/cmd/attack -attack auth/jwt-alg-none -signing-key dev
 //	go run ./tools/cmd/attack -list                  # the catalogue; sends nothing
 //	go run ./tools/cmd/attack -json > verdicts.json  # machine-readable verdicts
+//	go run ./tools/cmd/attack -issue battery -signing-key dev  # the OpenAPI battery: every documented operation
 //
 // The attacks send real exploit traffic, so the runner refuses any target
 // that is not this machine (loopback) unless -allow-remote is given.

@@ -75,6 +75,13 @@ func writeTable(w io.Writer, outcomes []outcome) error {
 			return fmt.Errorf("write table: %w", err)
 		}
 	}
+	for _, o := range outcomes {
+		if len(o.cases) > 0 {
+			if err := writeCases(w, o); err != nil {
+				return err
+			}
+		}
+	}
 	// An error's cause and its hint (restart the server, raise -timeout)
 	// are at its end, where the table cuts; errors are printed whole.
 	for _, o := range outcomes {
@@ -83,6 +90,38 @@ func writeTable(w io.Writer, outcomes []outcome) error {
 		}
 		if _, err := fmt.Fprintf(w, "%s %s: %s\n", verdictError, printable(o.attack.ID), printable(o.evidence)); err != nil {
 			return fmt.Errorf("write table: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeCases prints a battery's cases per operation and in total, then
+// the evidence of each case that was not blocked.
+func writeCases(w io.Writer, o outcome) error {
+	if _, err := fmt.Fprintf(w, "\n%s: cases per operation\n", printable(o.attack.ID)); err != nil {
+		return fmt.Errorf("write cases: %w", err)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, columnGap, ' ', 0)
+	_, _ = fmt.Fprintln(tw, "OPERATION\tMETHOD\tPATH\tPOLICY\tTRIED\tBLOCKED\tEXPLOITED\tSKIPPED\tUNPROVEN")
+	var sum attack.Tally
+	for _, c := range o.cases {
+		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", printable(c.Operation), printable(c.Method), printable(c.Path), printable(c.Policy),
+			c.Tried, c.Blocked, c.Exploited, c.Skipped, c.Unproven)
+		sum.Tried += c.Tried
+		sum.Blocked += c.Blocked
+		sum.Exploited += c.Exploited
+		sum.Skipped += c.Skipped
+		sum.Unproven += c.Unproven
+	}
+	_, _ = fmt.Fprintf(tw, "total\t\t\t\t%d\t%d\t%d\t%d\t%d\n", sum.Tried, sum.Blocked, sum.Exploited, sum.Skipped, sum.Unproven)
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write cases: %w", err)
+	}
+	for _, c := range o.cases {
+		for _, f := range c.Findings {
+			if _, err := fmt.Fprintf(w, "  %s: %s\n", printable(c.Operation), printable(f)); err != nil {
+				return fmt.Errorf("write cases: %w", err)
+			}
 		}
 	}
 	return nil
@@ -127,9 +166,10 @@ type catalogueEntry struct {
 // jsonResult is one element of the -json array.
 type jsonResult struct {
 	catalogueEntry
-	Verdict    string `json:"verdict"`
-	Evidence   string `json:"evidence"`
-	DurationMS int64  `json:"duration_ms"`
+	Verdict    string         `json:"verdict"`
+	Evidence   string         `json:"evidence"`
+	DurationMS int64          `json:"duration_ms"`
+	Cases      []attack.Tally `json:"cases,omitempty"` // a battery's, per operation
 }
 
 func entryOf(a attack.Attack) catalogueEntry {
@@ -146,6 +186,7 @@ func writeJSON(w io.Writer, outcomes []outcome) error {
 			Verdict:        o.verdict,
 			Evidence:       o.evidence,
 			DurationMS:     o.duration.Milliseconds(),
+			Cases:          o.cases,
 		})
 	}
 	return encodeJSON(w, results)

@@ -9,10 +9,14 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/labstack/echo/v5"
+
+	"github.com/bulwark-dev/bulwark/internal/app"
 	"github.com/bulwark-dev/bulwark/internal/config"
 	"github.com/bulwark-dev/bulwark/tools/attack"
 )
@@ -31,6 +35,12 @@ const verdictError = "ERROR"
 
 // rateLimitIssue is the issue whose attacks spend the server's login limits.
 const rateLimitIssue = "ratelimit"
+
+// batteryTimeout is the least time the OpenAPI battery gets: it sends
+// about a thousand requests and waits out the sign-in routes' limit of ten
+// a minute between its cases there, about two minutes against a fresh
+// server, more after other attacks spent that limit.
+const batteryTimeout = 6 * time.Minute
 
 // signingKeyEnv may hold the -signing-key value instead of the command
 // line, where a real key would be visible to every user of the machine (ps)
@@ -73,6 +83,8 @@ type options struct {
 	signingKeyID string
 	signingKey   []byte
 	allowRemote  bool
+	openAPIFile  string // the battery's document; "" fetches the server's own
+	routeTable   bool   // give the battery this build's route table
 }
 
 // run is the whole command; main only wires it to the process.
@@ -84,7 +96,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	attacks, err := selectAttacks(opts.issue, opts.attackID)
+	battery, err := batteryAttack(opts)
+	if err != nil {
+		return err
+	}
+	attacks, err := selectAttacks(opts.issue, opts.attackID, battery)
 	if err != nil {
 		return err
 	}
@@ -152,7 +168,8 @@ func parseArgs(args []string, getenv func(string) string, help io.Writer) (optio
 		signingKey string
 	)
 	fs.StringVar(&rawTarget, "target", "http://127.0.0.1:8080", "base `URL` of the server under attack (make demo serves one there)")
-	fs.StringVar(&opts.issue, "issue", "", "run only the attacks of one issue `NAME`: "+strings.Join(attack.Issues(), ", "))
+	fs.StringVar(&opts.issue, "issue", "", "run only the attacks of one issue `NAME`: "+strings.Join(append(attack.Issues(), attack.BatteryIssue), ", ")+
+		";\n\""+attack.BatteryIssue+"\" is the OpenAPI battery, every operation of the server's document attacked, which a full run leaves out (about two minutes)")
 	fs.StringVar(&opts.attackID, "attack", "", "run only the attack with this `ID` (see -list)")
 	fs.BoolVar(&opts.list, "list", false, "print the catalogue (id, issue, OWASP, CWE, story) and send nothing")
 	fs.BoolVar(&opts.json, "json", false, "print a JSON array of {id, issue, owasp, cwe, story, verdict, evidence, duration_ms}")
@@ -162,6 +179,9 @@ func parseArgs(args []string, getenv func(string) string, help io.Writer) (optio
 			"\"dev\" is shorthand for the published development key "+config.DevSigningKey+";\n"+
 			"defaults to $"+signingKeyEnv+", which keeps a real key out of ps and shell history")
 	fs.BoolVar(&opts.allowRemote, "allow-remote", false, "allow a target that is not this machine (only a server you own: the attacks are real)")
+	fs.StringVar(&opts.openAPIFile, "openapi", "", "the battery's OpenAPI document, from this `FILE` instead of the server's GET /api/v1/openapi.yaml")
+	fs.BoolVar(&opts.routeTable, "route-table", true, "give the battery this build's route table (internal/app/routes.go), so it reports a served route the document lacks;\n"+
+		"-route-table=false for a server built from another tree")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -264,9 +284,15 @@ func parseSigningKey(s string) (kid string, key []byte, err error) {
 	return kid, key, nil
 }
 
-// selectAttacks picks the attacks to run, in the order they run.
-func selectAttacks(issue, id string) ([]attack.Attack, error) {
-	all := attack.Catalogue()
+// selectAttacks picks the attacks to run, in the order they run. The
+// extra attacks (the battery) are chosen by their issue or id only: a
+// full run is the catalogue.
+func selectAttacks(issue, id string, extra ...attack.Attack) ([]attack.Attack, error) {
+	all := slices.Concat(attack.Catalogue(), extra)
+	issues := attack.Issues()
+	for _, a := range extra {
+		issues = append(issues, a.Issue)
+	}
 	switch {
 	case id != "":
 		i := slices.IndexFunc(all, func(a attack.Attack) bool { return a.ID == id })
@@ -279,12 +305,62 @@ func selectAttacks(issue, id string) ([]attack.Attack, error) {
 		}
 		return all[i : i+1], nil
 	case issue != "":
-		if !slices.Contains(attack.Issues(), issue) {
-			return nil, usageErrorf("unknown issue %q; valid issues are: %s", issue, strings.Join(attack.Issues(), ", "))
+		if !slices.Contains(issues, issue) {
+			return nil, usageErrorf("unknown issue %q; valid issues are: %s", issue, strings.Join(issues, ", "))
 		}
-		return attack.ByIssue(issue), nil
+		return slices.DeleteFunc(all, func(a attack.Attack) bool { return a.Issue != issue }), nil
 	}
-	return rateLimitLast(all), nil
+	return rateLimitLast(attack.Catalogue()), nil
+}
+
+// batteryAttack is the OpenAPI battery with the runner's options: the
+// document from -openapi, and this build's route table unless
+// -route-table=false.
+func batteryAttack(opts options) (attack.Attack, error) {
+	var bo attack.BatteryOptions
+	if opts.openAPIFile != "" {
+		doc, err := os.ReadFile(opts.openAPIFile)
+		if err != nil {
+			return attack.Attack{}, usageErrorf("-openapi: %v", err)
+		}
+		bo.Document = doc
+	}
+	if opts.routeTable {
+		served, err := routeTable()
+		if err != nil {
+			return attack.Attack{}, err
+		}
+		bo.Served = served
+	}
+	return attack.Battery(bo), nil
+}
+
+// routeTable is this build's route table in the default configuration,
+// paths written as OpenAPI writes them; nothing is opened or served. The
+// fallbacks that answer unmatched paths are not routes.
+func routeTable() ([]attack.Endpoint, error) {
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		return nil, fmt.Errorf("the route table's configuration: %w", err)
+	}
+	routes, err := app.Routes(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("the route table: %w", err)
+	}
+	var out []attack.Endpoint
+	for _, r := range routes {
+		if r.Method == echo.RouteNotFound {
+			continue
+		}
+		segments := strings.Split(r.Path, "/")
+		for i, seg := range segments {
+			if name, ok := strings.CutPrefix(seg, ":"); ok {
+				segments[i] = "{" + name + "}"
+			}
+		}
+		out = append(out, attack.Endpoint{Method: r.Method, Path: strings.Join(segments, "/")})
+	}
+	return out, nil
 }
 
 // rateLimitLast moves the rate-limit attacks to the end, keeping catalogue
@@ -310,6 +386,7 @@ type outcome struct {
 	verdict  string // attack.Blocked, Exploited, Skipped, or verdictError
 	evidence string // the attack's evidence, or the error
 	duration time.Duration
+	cases    []attack.Tally // a battery's cases per operation
 }
 
 // runAttacks runs the attacks one after another, never concurrently: they
@@ -325,7 +402,11 @@ func runAttacks(ctx context.Context, target *attack.Target, attacks []attack.Att
 		// A full run takes minutes; progress on stderr shows it is alive
 		// without mixing into the table or the JSON on stdout.
 		_, _ = fmt.Fprintf(progress, "[%d/%d] %s ... ", i+1, len(attacks), a.ID)
-		o := runOne(ctx, target, a, timeout)
+		limit := timeout
+		if a.Issue == attack.BatteryIssue {
+			limit = max(timeout, batteryTimeout)
+		}
+		o := runOne(ctx, target, a, limit)
 		_, _ = fmt.Fprintf(progress, "%s (%s)\n", o.verdict, o.duration.Round(time.Millisecond))
 		outcomes = append(outcomes, o)
 	}
@@ -347,6 +428,8 @@ func runOne(ctx context.Context, target *attack.Target, a attack.Attack, timeout
 		o.duration = time.Since(start)
 	}()
 	res, err := a.Run(ctx, target)
+	// A battery that could not finish still says which cases ran, and how.
+	o.cases = res.Cases
 	if err != nil {
 		o.verdict, o.evidence = verdictError, explain(err)
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
