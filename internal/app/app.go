@@ -15,6 +15,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/config"
 	"github.com/bulwark-dev/bulwark/internal/files"
 	"github.com/bulwark-dev/bulwark/internal/orders"
+	"github.com/bulwark-dev/bulwark/internal/outbound"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
@@ -109,6 +110,9 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 		orders: orders.NewHandler(orderService),
 		files:  files.NewHandler(fileService),
 		admin:  admin.NewHandler(admin.NewService(admin.NewStore(deps.Pool), cursors), cursors),
+
+		// The third-party boundary (thirdparty.go).
+		importer: files.NewImportHandler(fileService, outbound.NewFetcher(importFetchConfig(deps.Config))),
 	}
 	mw := middlewares{
 		authenticate: auth.Authenticate(tokens),

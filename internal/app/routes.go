@@ -19,6 +19,8 @@ type handlers struct {
 	orders *orders.Handler
 	files  *files.Handler
 	admin  *admin.Handler
+	// The third-party boundary (thirdparty.go).
+	importer *files.ImportHandler
 }
 
 type middlewares struct {
@@ -95,6 +97,11 @@ func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
 	user.GET("/files/:id", h.files.Get, mw.ownedFile)
 	user.GET("/files/:id/download-url", h.files.DownloadURL, mw.ownedFile)
 	user.DELETE("/files/:id", h.files.Delete, mw.ownedFile)
+
+	// The third-party boundary. Attach a file from a URL: the server
+	// fetches what the customer names, so every connection is checked at
+	// dial time (docs/10-ssrf.md).
+	user.POST("/orders/:id/files/import", wrap("POST /orders/:id/files/import", h.importer.Import), mw.ownedOrder)
 
 	// Public, because the signature in the link is the permission
 	// (docs/06-file-access.md); limited per IP like every route.
