@@ -102,6 +102,10 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 		MaxBytes: deps.Config.UploadMaxBytes, FilesPerOrder: deps.Config.MaxFilesPerOrder, LinkTTL: deps.Config.DownloadURLTTL,
 		MaxConcurrent: maxConcurrentUploads,
 	})
+	pay, err := paymentsHandler(deps.Config, deps.Pool)
+	if err != nil {
+		return nil, err
+	}
 	h := handlers{
 		health: &healthHandler{pool: deps.Pool},
 		auth: auth.NewHandler(
@@ -113,6 +117,7 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 
 		// The third-party boundary (thirdparty.go).
 		importer: files.NewImportHandler(fileService, outbound.NewFetcher(importFetchConfig(deps.Config))),
+		payments: pay,
 	}
 	mw := middlewares{
 		authenticate: auth.Authenticate(tokens),

@@ -10,6 +10,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/auth"
 	"github.com/bulwark-dev/bulwark/internal/files"
 	"github.com/bulwark-dev/bulwark/internal/orders"
+	"github.com/bulwark-dev/bulwark/internal/payments"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
@@ -21,6 +22,7 @@ type handlers struct {
 	admin  *admin.Handler
 	// The third-party boundary (thirdparty.go).
 	importer *files.ImportHandler
+	payments *payments.Handler
 }
 
 type middlewares struct {
@@ -102,6 +104,12 @@ func routes(e *echo.Echo, deps Deps, parts Parts, h handlers, mw middlewares) {
 	// fetches what the customer names, so every connection is checked at
 	// dial time (docs/10-ssrf.md).
 	user.POST("/orders/:id/files/import", wrap("POST /orders/:id/files/import", h.importer.Import), mw.ownedOrder)
+	// Pay: a payment of the order's total is created at the provider;
+	// only the provider's signed webhook marks the order paid. The webhook
+	// is public on purpose: its signature is the permission
+	// (docs/11-third-party-data.md); limited per IP like every route.
+	user.POST("/orders/:id/pay", h.payments.Pay, mw.ownedOrder)
+	v1.POST("/webhooks/payments", wrap("POST /webhooks/payments", h.payments.Webhook))
 
 	// Public, because the signature in the link is the permission
 	// (docs/06-file-access.md); limited per IP like every route.

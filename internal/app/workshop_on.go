@@ -40,6 +40,7 @@ func applyWorkshop(_ context.Context, getenv func(string) string, deps Deps, par
 	parts.Limiter = workshop.Limiter(board, parts.Limiter)
 	parts.IPExtractor = workshop.IPExtractor(board, parts.IPExtractor)
 	parts.Wrap = workshop.Wrap(board, deps.Pool, deps.Hasher, deps.Config.FileStorageDir, parts.Wrap)
+	parts.Wrap = workshop.ThirdParty(board, deps.Pool, deps.Storage, deps.Config, parts.Wrap)
 	if _, err := fmt.Fprint(stdout, board.Banner()); err != nil {
 		return parts, nil, err
 	}

@@ -34,7 +34,7 @@ const (
 // Issues are the nine issues of DESIGN.md that have workshop variants, by
 // the slug the attack catalogue uses.
 func Issues() []string {
-	return []string{"bola", "mass-assignment", "exposure", "ratelimit", "sqli", "files", "validation", "errors", "cors"}
+	return []string{"bola", "mass-assignment", "exposure", "ratelimit", "sqli", "files", "validation", "errors", "cors", "ssrf", "webhook"}
 }
 
 // Board is the switchboard: the current variant of each issue.

@@ -111,6 +111,7 @@ func Catalogue() []Attack {
 	all = append(all, fileAttacks()...)
 	all = append(all, fileBasicAttacks()...)
 	all = append(all, ssrfAttacks()...)
+	all = append(all, webhookAttacks()...)
 	return all
 }
 
