@@ -15,7 +15,7 @@ func importFetchConfig(cfg config.Config) outbound.FetchConfig {
 	fc := outbound.DefaultFetchConfig(cfg.UploadMaxBytes)
 	fc.AllowHTTP = cfg.Import.AllowHTTP
 	fc.Allow = cfg.Import.AllowHosts
-	if cfg.Import.DNSServer.IsValid() {
+	if cfg.Import.DNSServer != "" {
 		fc.Resolver = outbound.DNSResolver(cfg.Import.DNSServer)
 	}
 	return fc

@@ -23,9 +23,9 @@ type ImportConfig struct {
 	// address is special-purpose, e.g. a loopback test server (development
 	// only).
 	AllowHosts []netip.AddrPort
-	// DNSServer is the ip:port of the DNS server the fetcher asks; the
-	// zero value means the system resolver.
-	DNSServer netip.AddrPort
+	// DNSServer is the ip:port of the DNS server the fetcher asks
+	// (checked at load); empty means the system resolver.
+	DNSServer string
 }
 
 // PaymentsConfig is the payment provider (docs/11-third-party-data.md).
@@ -54,7 +54,7 @@ func (p *parser) thirdParty(env string) (ImportConfig, PaymentsConfig) {
 		if err != nil {
 			p.fail("IMPORT_DNS_SERVER", "%q is not an ip:port such as 10.0.0.2:53", s)
 		}
-		imp.DNSServer = ap
+		imp.DNSServer = ap.String()
 	}
 	pay := PaymentsConfig{
 		ProviderURL:    p.str("PAYMENT_PROVIDER_URL", ""),
@@ -82,8 +82,10 @@ func (c Config) validateThirdParty() error {
 		return errors.New("production refuses IMPORT_ALLOW_HOSTS: it lets customer URLs reach internal addresses; unset it")
 	case c.Import.AllowHTTP:
 		return errors.New("production refuses IMPORT_ALLOW_HTTP=true: imported files would cross the network in clear; unset it")
-	case len(c.Payments.WebhookSecrets) == 0:
-		return errors.New("production needs PAYMENT_WEBHOOK_SECRETS: set it to kid:base64url-secret, the secret your payment provider signs webhooks with")
+	case c.Payments.ProviderURL != "" && len(c.Payments.WebhookSecrets) == 0:
+		// Without a provider nothing can sign an event, and the webhook
+		// refuses every delivery; with one, its events need a secret.
+		return errors.New("production needs PAYMENT_WEBHOOK_SECRETS with PAYMENT_PROVIDER_URL: set it to kid:base64url-secret, the secret your payment provider signs webhooks with")
 	}
 	dev := strings.SplitN(DevPaymentWebhookSecret, ":", 2)[1]
 	for _, k := range c.Payments.WebhookSecrets {

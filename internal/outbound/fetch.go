@@ -271,12 +271,12 @@ func (c *cappedBody) Close() error { return c.rc.Close() }
 // DNSResolver asks the DNS server at addr instead of the system's
 // resolver (IMPORT_DNS_SERVER): an operator's filtering resolver, or the
 // tests' own, which plays DNS rebinding.
-func DNSResolver(addr netip.AddrPort) Resolver {
+func DNSResolver(addr string) Resolver {
 	dialer := &net.Dialer{Timeout: 2 * time.Second}
 	return &net.Resolver{
 		PreferGo: true,
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return dialer.DialContext(ctx, network, addr.String())
+			return dialer.DialContext(ctx, network, addr)
 		},
 	}
 }
