@@ -341,8 +341,12 @@ func TestWebhookAmountMustMatchTheOrder(t *testing.T) {
 	for _, c := range cases {
 		body := event(newEventID(), c.order, c.amount, c.currency)
 		a := st.deliver(t, body, fakepay.Signature(time.Now(), body, st.secret))
-		if a.status != http.StatusConflict && !(c.currency == "eur" && a.status == http.StatusBadRequest) {
-			t.Errorf("%s: %d %v, want 409", c.name, a.status, a.body)
+		want := http.StatusConflict
+		if c.currency == "eur" {
+			want = http.StatusBadRequest // refused by the parser before the order is looked at
+		}
+		if a.status != want {
+			t.Errorf("%s: %d %v, want %d", c.name, a.status, a.body, want)
 		}
 	}
 	st.requireUnchanged(t, "a mismatched event", big, before)

@@ -12,7 +12,7 @@ import (
 // DevPaymentWebhookSecret verifies the fake payment provider's webhooks in
 // development (tools/cmd/fakepay signs with it). Published in .env.example,
 // so production refuses it.
-const DevPaymentWebhookSecret = "dev:ZGV2ZWxvcG1lbnQtb25seS13ZWJob29rLXNlY3JldC1uZXZlci11c2UtaW4tcHJvZHVjdGlvbg"
+const DevPaymentWebhookSecret = "dev:ZGV2ZWxvcG1lbnQtb25seS13ZWJob29rLXNlY3JldC1uZXZlci11c2UtaW4tcHJvZHVjdGlvbg" //nolint:gosec // G101: published on purpose; production refuses it.
 
 // ImportConfig is how the service fetches the URLs customers attach
 // (docs/10-ssrf.md).

@@ -184,7 +184,7 @@ func dialResolved(dialer *net.Dialer, resolver Resolver) func(ctx context.Contex
 // dial time, not here.
 func (f *Fetcher) checkURL(u *url.URL) error {
 	switch {
-	case u.Scheme != "https" && !(f.cfg.AllowHTTP && u.Scheme == "http"):
+	case u.Scheme != "https" && (!f.cfg.AllowHTTP || u.Scheme != "http"):
 		return &URLError{Reason: "must be an https URL"}
 	case u.User != nil:
 		return &URLError{Reason: "must not contain credentials"}

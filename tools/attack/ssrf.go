@@ -41,7 +41,7 @@ func ssrfAttacks() []Attack {
 		{
 			ID: "ssrf/redirect", Issue: "ssrf", OWASP: "API7:2023", CWE: "CWE-918",
 			Story: "Import a URL on an outside host that answers 302 to the metadata service: a check of the first URL alone is passed, the redirect is followed.",
-			Run: ssrfRedirect,
+			Run:   ssrfRedirect,
 		},
 	}
 }

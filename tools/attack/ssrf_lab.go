@@ -1,6 +1,7 @@
 package attack
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -87,7 +88,7 @@ func (l *SSRFLab) MetadataURL(host string) string {
 func (l *SSRFLab) PublicURL(path string) string { return "http://" + l.Public + path }
 
 func (l *SSRFLab) serve(addr string, h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return "", fmt.Errorf("ssrf lab: listen %s: %w", addr, err)
 	}
@@ -116,7 +117,7 @@ func (l *SSRFLab) public() http.Handler {
 		_, _ = io.WriteString(w, PublicFile)
 	})
 	mux.HandleFunc("GET /redirect", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
+		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound) //nolint:gosec // G710: the attacker's open redirect is the point.
 	})
 	mux.HandleFunc("GET /hops/{n}", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.PathValue("n"))

@@ -84,13 +84,14 @@ type Provider struct {
 	deliveries []Delivery
 	client     *http.Client
 	srv        *http.Server
+	page       *template.Template
 }
 
 // Start serves the provider on addr (loopback). secrets sign every webhook,
 // one v1 signature each (two while rotating); webhookURL receives the
 // events (SetWebhook can set it later).
 func Start(addr, webhookURL string, secrets ...[]byte) (*Provider, error) {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("fakepay: listen %s: %w", addr, err)
 	}
@@ -98,6 +99,7 @@ func Start(addr, webhookURL string, secrets ...[]byte) (*Provider, error) {
 		URL: "http://" + ln.Addr().String(), secrets: secrets, webhook: webhookURL,
 		payments: map[string]*Payment{}, byKey: map[string]string{},
 		client: &http.Client{Timeout: 10 * time.Second},
+		page:   template.Must(template.New("checkout").Parse(checkoutHTML)),
 	}
 	p.srv = &http.Server{Handler: p.routes(), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = p.srv.Serve(ln) }()
@@ -216,12 +218,12 @@ func (p *Provider) misbehave(w http.ResponseWriter, r *http.Request, fault Fault
 	return true
 }
 
-var checkoutPage = template.Must(template.New("checkout").Parse(`<!DOCTYPE html>
+const checkoutHTML = `<!DOCTYPE html>
 <title>fakepay checkout</title>
 <h1>fakepay</h1>
 <p>Order {{.OrderID}}: {{.AmountCents}} cents {{.Currency}} ({{.Status}})</p>
 <form method="post" action="/checkout/{{.ID}}/pay"><button>Pay</button></form>
-`)) //nolint:gochecknoglobals // parsed once, read-only.
+`
 
 func (p *Provider) checkout(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
@@ -236,7 +238,7 @@ func (p *Provider) checkout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = checkoutPage.Execute(w, copied)
+	_ = p.page.Execute(w, copied)
 }
 
 // pay is the customer paying at the checkout page: the payment succeeds
