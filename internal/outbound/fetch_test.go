@@ -160,3 +160,31 @@ func TestFetcherPolicy(t *testing.T) {
 		t.Errorf("a loopback server on port %s without the allowlist: %v, want ErrRefused", public.URL, err)
 	}
 }
+
+// At most three redirects, each URL checked like the first: a fourth hop,
+// or a hop to a URL with credentials, is refused.
+func TestFetcherRedirects(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch n := r.URL.Query().Get("n"); {
+		case r.URL.Query().Get("creds") != "":
+			http.Redirect(w, r, "http://user:secret@"+strings.TrimPrefix(srv.URL, "http://")+"/", http.StatusFound)
+		case n == "" || n == "0":
+			_, _ = io.WriteString(w, "arrived")
+		default:
+			next := map[string]string{"1": "0", "2": "1", "3": "2", "4": "3"}[n]
+			http.Redirect(w, r, "/?n="+next, http.StatusFound)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	f := NewFetcher(FetchConfig{AllowHTTP: true, Allow: []netip.AddrPort{addrPort(t, srv)}, MaxBytes: 1 << 20, TotalTimeout: 3 * time.Second, MaxRedirects: 3})
+	if body, err := fetch(f, srv.URL+"/?n=3"); err != nil || body != "arrived" {
+		t.Errorf("3 redirects: %q %v, want them followed", body, err)
+	}
+	if _, err := fetch(f, srv.URL+"/?n=4"); !errors.Is(err, ErrRefused) {
+		t.Errorf("4 redirects: %v, want ErrRefused", err)
+	}
+	if _, err := fetch(f, srv.URL+"/?creds=1"); !errors.Is(err, ErrRefused) {
+		t.Errorf("a redirect to a URL with credentials: %v, want ErrRefused", err)
+	}
+}
