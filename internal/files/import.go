@@ -69,7 +69,7 @@ func (h *ImportHandler) Import(c *echo.Context) error {
 		// error) as text, never in the error chain: a timeout there would
 		// be mapped to a 503, and the answer would tell a closed port from
 		// a silent one.
-		return fmt.Errorf("import %s: %s: %w", u.Redacted(), err.Error(), ErrImportFailed)
+		return fmt.Errorf("import %s: %s: %w", outbound.LogForm(u.String()), err.Error(), ErrImportFailed)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body := &firstError{r: resp.Body}
@@ -84,7 +84,7 @@ func (h *ImportHandler) Import(c *echo.Context) error {
 	if err != nil && body.err != nil {
 		// The remote end failed mid-body (reset, timeout): the same answer
 		// as a failed fetch; Upload stored nothing.
-		return fmt.Errorf("import %s: body: %s: %w", u.Redacted(), body.err.Error(), ErrImportFailed)
+		return fmt.Errorf("import %s: body: %s: %w", outbound.LogForm(u.String()), body.err.Error(), ErrImportFailed)
 	}
 	if err != nil {
 		return err

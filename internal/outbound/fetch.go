@@ -142,7 +142,7 @@ func NewFetcher(cfg FetchConfig) *Fetcher {
 			// Each hop is checked like the first URL (scheme, no
 			// credentials); its address is checked at dial time.
 			if err := f.checkURL(req.URL); err != nil {
-				return fmt.Errorf("redirect to %s: %w: %w", req.URL.Redacted(), ErrRefused, err)
+				return fmt.Errorf("redirect to %s: %w: %w", LogForm(req.URL.String()), ErrRefused, err)
 			}
 			return nil
 		},
@@ -231,17 +231,33 @@ func (f *Fetcher) Fetch(ctx context.Context, u *url.URL) (*Response, error) {
 	req.Header.Set("Accept", "*/*")
 	resp, err := f.client.Do(req) //nolint:gosec // G107: the URL is the customer's by design; every dial is checked (NewFetcher).
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+		// The query may carry someone's token (a presigned link): the log
+		// gets the URL without it.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			uerr.URL = LogForm(uerr.URL)
+		}
+		return nil, fmt.Errorf("fetch %s: %w", LogForm(u.String()), err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		_ = resp.Body.Close()
-		return nil, fmt.Errorf("fetch %s: answered %d", u.Redacted(), resp.StatusCode)
+		return nil, fmt.Errorf("fetch %s: answered %d", LogForm(u.String()), resp.StatusCode)
 	}
 	name := path.Base(resp.Request.URL.Path)
 	if name == "/" || name == "." {
 		name = ""
 	}
 	return &Response{Body: &cappedBody{rc: resp.Body, left: f.cfg.MaxBytes}, Name: name}, nil
+}
+
+// LogForm is a URL as it may be logged: scheme, host and path, without
+// credentials, query or fragment.
+func LogForm(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Scheme + "://" + u.Host + u.EscapedPath()
 }
 
 // cappedBody fails once more than left bytes have come, so a huge or
