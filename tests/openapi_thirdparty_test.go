@@ -32,7 +32,7 @@ func startThirdParty(t *testing.T) *thirdParty {
 		t.Fatal(err)
 	}
 	t.Cleanup(provider.Close)
-	env := ssrfEnv(lab, map[string]string{
+	env := ssrfEnv(t, lab, map[string]string{
 		"PAYMENT_PROVIDER_URL":    provider.URL,
 		"PAYMENT_WEBHOOK_SECRETS": "k1:" + base64.RawURLEncoding.EncodeToString(secret),
 	})

@@ -27,9 +27,16 @@ func startLab(t *testing.T) *attack.SSRFLab {
 
 // ssrfEnv lets the server fetch the lab's "public" server, a loopback
 // address it would otherwise refuse, over http: the development-only
-// settings production refuses (internal/config/thirdparty.go).
-func ssrfEnv(lab *attack.SSRFLab, extra map[string]string) map[string]string {
+// settings production refuses (internal/config/thirdparty.go). Names are
+// looked up on a DNS server of the test's own on loopback (one that knows
+// none, unless extra names another), so that spellings such as
+// "0x7f000001" never leave the machine as DNS queries.
+func ssrfEnv(t *testing.T, lab *attack.SSRFLab, extra map[string]string) map[string]string {
+	t.Helper()
 	env := map[string]string{"IMPORT_ALLOW_HTTP": "true", "IMPORT_ALLOW_HOSTS": lab.Public}
+	if _, ok := extra["IMPORT_DNS_SERVER"]; !ok {
+		env["IMPORT_DNS_SERVER"] = startDNS(t, nil).Addr
+	}
 	for k, v := range extra {
 		env[k] = v
 	}
@@ -42,7 +49,7 @@ func TestSSRFAttacks(t *testing.T) {
 	for _, a := range attack.ByIssue("ssrf") {
 		t.Run(a.ID, func(t *testing.T) {
 			lab := startLab(t)
-			srv := startServer(t, ssrfEnv(lab, nil))
+			srv := startServer(t, ssrfEnv(t, lab, nil))
 			srv.Target.SSRF = lab
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
@@ -154,7 +161,7 @@ func TestSSRFImportNeverReachesInternalAddresses(t *testing.T) {
 		"rebind.test.": {publicHost, "127.0.0.1"},
 		"public.test.": {publicHost},
 	})
-	srv := startServer(t, ssrfEnv(lab, map[string]string{"IMPORT_DNS_SERVER": dns.Addr}))
+	srv := startServer(t, ssrfEnv(t, lab, map[string]string{"IMPORT_DNS_SERVER": dns.Addr}))
 	im := newImporter(t, srv)
 
 	if status, body := im.importURL(lab.PublicURL("/file.txt")); status != http.StatusCreated {
@@ -226,7 +233,7 @@ func TestSSRFImportNeverReachesInternalAddresses(t *testing.T) {
 // refused (TestSSRFImportNeverReachesInternalAddresses).
 func TestSSRFImportFollowsAFewRedirects(t *testing.T) {
 	lab := startLab(t)
-	srv := startServer(t, ssrfEnv(lab, nil))
+	srv := startServer(t, ssrfEnv(t, lab, nil))
 	im := newImporter(t, srv)
 	status, body := im.importURL(lab.PublicURL("/hops/2")) // 3 redirects: /hops/1, /hops/0, /file.txt
 	if status != http.StatusCreated {
@@ -252,9 +259,7 @@ func TestSSRFImportFailuresLookAlike(t *testing.T) {
 	}
 	closedAddr := closed.Addr().String()
 	_ = closed.Close()
-	dns := startDNS(t, nil) // knows no name: every lookup is NXDOMAIN, on loopback
-	srv := startServer(t, ssrfEnv(lab, map[string]string{
-		"IMPORT_DNS_SERVER":  dns.Addr,
+	srv := startServer(t, ssrfEnv(t, lab, map[string]string{
 		"IMPORT_ALLOW_HOSTS": lab.Public + "," + closedAddr,
 		"REQUEST_TIMEOUT":    "3s",
 		"UPLOAD_MAX_BYTES":   "65536",

@@ -36,7 +36,7 @@ func pairedOn(t *testing.T, vulns string, want map[string]attack.Verdict, start 
 func ssrfStage(t *testing.T, env map[string]string) *attack.Target {
 	t.Helper()
 	lab := startLab(t)
-	srv := startServer(t, ssrfEnv(lab, env))
+	srv := startServer(t, ssrfEnv(t, lab, env))
 	srv.Target.SSRF = lab
 	return srv.Target
 }

@@ -287,7 +287,7 @@ func (c *cappedBody) Close() error { return c.rc.Close() }
 // DNSResolver asks the DNS server at addr instead of the system's
 // resolver (IMPORT_DNS_SERVER): an operator's filtering resolver, or the
 // tests' own, which plays DNS rebinding.
-func DNSResolver(addr string) Resolver {
+func DNSResolver(addr string) *net.Resolver {
 	dialer := &net.Dialer{Timeout: 2 * time.Second}
 	return &net.Resolver{
 		PreferGo: true,

@@ -5,6 +5,7 @@ package workshop
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -35,12 +36,25 @@ type plainFetcher struct {
 	blocklist []string
 }
 
-func ssrfVulnerableFetcher() plainFetcher {
-	return plainFetcher{client: &http.Client{}}
+func ssrfVulnerableFetcher(dnsServer string) plainFetcher {
+	return plainFetcher{client: defaultClient(dnsServer)}
 }
 
-func ssrfNaiveFetcher() plainFetcher {
-	return plainFetcher{client: &http.Client{}, blocklist: []string{"localhost", "127.0.0.1", "169.254.169.254"}}
+func ssrfNaiveFetcher(dnsServer string) plainFetcher {
+	return plainFetcher{client: defaultClient(dnsServer), blocklist: []string{"localhost", "127.0.0.1", "169.254.169.254"}}
+}
+
+// defaultClient is http.Client{} as teams write it. It asks
+// IMPORT_DNS_SERVER when one is set, as the secure client does, so that
+// the tests' lookups stay on their loopback DNS server; that changes
+// nothing about what it lets through.
+func defaultClient(dnsServer string) *http.Client {
+	if dnsServer == "" {
+		return &http.Client{}
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Resolver: outbound.DNSResolver(dnsServer)}).DialContext
+	return &http.Client{Transport: t}
 }
 
 func (f plainFetcher) ParseURL(raw string) (*url.URL, error) {

@@ -26,7 +26,7 @@ func ThirdParty(b *Board, pool *pgxpool.Pool, storage files.Storage, cfg config.
 		issue             string
 		vulnerable, naive echo.HandlerFunc
 	}{
-		"POST /orders/:id/files/import": {"ssrf", files.NewImportHandler(svc, ssrfVulnerableFetcher()).Import, files.NewImportHandler(svc, ssrfNaiveFetcher()).Import},
+		"POST /orders/:id/files/import": {"ssrf", files.NewImportHandler(svc, ssrfVulnerableFetcher(cfg.Import.DNSServer)).Import, files.NewImportHandler(svc, ssrfNaiveFetcher(cfg.Import.DNSServer)).Import},
 		"POST /webhooks/payments":       {"webhook", webhookVulnerable(pool), webhookNaive(pool, secrets)},
 	}
 	return func(route string, h echo.HandlerFunc) echo.HandlerFunc {
