@@ -24,15 +24,6 @@ func NewHandler(svc *Service, verifier *Verifier, provider *Provider) *Handler {
 	return &Handler{svc: svc, verifier: verifier, provider: provider}
 }
 
-type payResponse struct {
-	PaymentID   string `json:"payment_id"`
-	CheckoutURL string `json:"checkout_url"`
-}
-
-type webhookResponse struct {
-	Status Outcome `json:"status"`
-}
-
 // ErrNotPending refuses to pay an order that is not waiting for payment.
 const ErrNotPending = web.Conflict("Only a pending order can be paid.")
 

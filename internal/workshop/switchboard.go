@@ -31,8 +31,9 @@ const (
 	Naive      Variant = "naive"
 )
 
-// Issues are the nine issues of DESIGN.md that have workshop variants, by
-// the slug the attack catalogue uses.
+// Issues are the nine issues of DESIGN.md and the two of the third-party
+// boundary (ssrf, webhook) that have workshop variants, by the slug the
+// attack catalogue uses.
 func Issues() []string {
 	return []string{"bola", "mass-assignment", "exposure", "ratelimit", "sqli", "files", "validation", "errors", "cors", "ssrf", "webhook"}
 }
