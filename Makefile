@@ -31,6 +31,7 @@ demo: build
 build:
 	$(GO) build -o $(BIN)/api ./cmd/api
 	$(GO) build -o $(BIN)/attack ./tools/cmd/attack
+	$(GO) build -o $(BIN)/fakepay ./tools/cmd/fakepay
 
 ## test: generated code up to date, vet, unit + integration (race), black-box
 ## suite; then the workshop build, where every attack must also be seen to

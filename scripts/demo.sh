@@ -12,14 +12,21 @@ base="http://$addr"
 mkdir -p .data
 log=.data/demo-server.log
 
+# The fake payment provider (tools/cmd/fakepay) on loopback, signing its
+# webhooks with the published development secret (docs/11-third-party-data.md).
+payaddr=${FAKEPAY_ADDR:-127.0.0.1:8090}
+"$bin/fakepay" -addr "$payaddr" -webhook "$base/api/v1/webhooks/payments" -secrets dev >.data/demo-fakepay.log 2>&1 &
+fakepay=$!
+
 # The server's request log (JSON lines) goes to a file while the attack
 # table prints, then follows on the terminal.
-SEED_DEMO_DATA=true HTTP_ADDR="$addr" "$bin/api" serve >"$log" 2>&1 &
+SEED_DEMO_DATA=true HTTP_ADDR="$addr" PAYMENT_PROVIDER_URL="http://$payaddr" "$bin/api" serve >"$log" 2>&1 &
 server=$!
 follow=
 stop() {
   kill -INT "$server" 2>/dev/null
   wait "$server"
+  kill "$fakepay" 2>/dev/null
   [ -n "$follow" ] && kill "$follow" 2>/dev/null
   exit 0
 }
@@ -37,6 +44,7 @@ if [ -z "$ready" ]; then
   echo "demo: the server did not become ready (log above)" >&2
   kill -INT "$server" 2>/dev/null
   wait "$server"
+  kill "$fakepay" 2>/dev/null
   exit 1
 fi
 # The human part of the start-up output: the demo accounts and a session.
@@ -45,8 +53,10 @@ grep -v '^{' "$log"
 printf '==> Attacking the secure server at %s with every attack in the catalogue (about 4 minutes;\n' "$base"
 printf '    the runner waits out the server'"'"'s own rate limits between attacks; request log: %s)\n\n' "$log"
 # -signing-key dev: the demo signs tokens with the published development
-# key, so the "correctly signed but wrong" token attacks can run too.
-"$bin/attack" -target "$base" -signing-key dev
+# key, so the "correctly signed but wrong" token attacks can run too;
+# -webhook-secret dev likewise for the webhook attacks that need a
+# genuinely signed event.
+"$bin/attack" -target "$base" -signing-key dev -webhook-secret dev
 status=$?
 case $status in
   0) printf '\n==> Every attack BLOCKED.\n' ;;

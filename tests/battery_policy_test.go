@@ -16,7 +16,7 @@ import (
 // security requirements to the same table.
 func TestOpenAPIPolicyExtensionMatchesTable(t *testing.T) {
 	doc := loadOpenAPI(t)
-	known := []app.Policy{app.Public, app.SignedLink, app.Page, app.Customer, app.OrderOwner, app.FileOwner, app.Staff, app.StaffOrder}
+	known := []app.Policy{app.Public, app.SignedLink, app.SignedWebhook, app.Page, app.Customer, app.OrderOwner, app.FileOwner, app.Staff, app.StaffOrder}
 	table := map[string]app.Policy{}
 	for _, r := range tableRoutes(t) {
 		if !slices.Contains(known, r.Policy) {

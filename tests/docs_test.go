@@ -70,7 +70,7 @@ func TestCommentsPointAtDocsThatExist(t *testing.T) {
 		// Spelled in two halves so that this file does not name it.
 		for _, m := range ref.FindAllStringSubmatch(string(src), -1) {
 			if m[1] == "DESIGN"+".md" {
-				t.Errorf("%s points at DESIGN.md, which is not in the project: point at docs/architecture.md or a docs/ page", p)
+				t.Errorf("%s points at %s, which is not in the project: point at docs/architecture.md or a docs/ page", p, m[1])
 			}
 		}
 		return nil

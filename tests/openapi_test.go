@@ -301,7 +301,8 @@ func clipBody(b []byte) string {
 // that every operation was seen succeeding, and that each main error status
 // was reached, so a new route cannot go unexercised.
 func TestOpenAPIResponsesMatchTheDocument(t *testing.T) {
-	srv := startServer(t, nil)
+	tp := startThirdParty(t)
+	srv := startServer(t, tp.env)
 	check := newConformance(t, nil)
 	client := &http.Client{Transport: check}
 	ctx := t.Context()
@@ -389,6 +390,9 @@ func TestOpenAPIResponsesMatchTheDocument(t *testing.T) {
 	c.expect(403, "GET", strings.Replace(link.URL, "signature=", "signature=A", 1), "", nil)
 	c.expect(204, "DELETE", "/api/v1/files/"+file.ID, alice, nil)
 	c.expect(404, "GET", "/api/v1/files/"+file.ID, alice, nil)
+
+	// the third-party boundary (openapi_thirdparty_test.go)
+	tp.exercise(c, alice, order.ID)
 
 	// state conflicts
 	c.expect(200, "POST", "/api/v1/orders/"+order.ID+"/cancel", alice, nil)

@@ -22,12 +22,14 @@ func TestOpenAPISecurityMatchesPolicies(t *testing.T) {
 	schemes := map[app.Policy][]string{
 		app.Public:     nil,
 		app.SignedLink: nil,
-		app.Page:       nil,
-		app.Customer:   {"bearerAuth"},
-		app.OrderOwner: {"bearerAuth"},
-		app.FileOwner:  {"bearerAuth"},
-		app.Staff:      {"adminBearerAuth"},
-		app.StaffOrder: {"adminBearerAuth"},
+		// The webhook's own scheme: the provider's signature over the raw body.
+		app.SignedWebhook: {"webhookSignature"},
+		app.Page:          nil,
+		app.Customer:      {"bearerAuth"},
+		app.OrderOwner:    {"bearerAuth"},
+		app.FileOwner:     {"bearerAuth"},
+		app.Staff:         {"adminBearerAuth"},
+		app.StaffOrder:    {"adminBearerAuth"},
 	}
 	doc := loadOpenAPI(t)
 	checked := 0

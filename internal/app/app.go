@@ -17,6 +17,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/files/localfs"
 	"github.com/bulwark-dev/bulwark/internal/files/s3store"
 	"github.com/bulwark-dev/bulwark/internal/orders"
+	"github.com/bulwark-dev/bulwark/internal/outbound"
 	"github.com/bulwark-dev/bulwark/internal/web"
 	"github.com/bulwark-dev/bulwark/internal/web/redislimit"
 )
@@ -101,6 +102,10 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 		MaxBytes: deps.Config.UploadMaxBytes, FilesPerOrder: deps.Config.MaxFilesPerOrder, LinkTTL: deps.Config.DownloadURLTTL,
 		MaxConcurrent: maxConcurrentUploads,
 	})
+	pay, err := paymentsHandler(deps.Config, deps.Pool)
+	if err != nil {
+		return nil, err
+	}
 	h := handlers{
 		health: &healthHandler{pool: deps.Pool},
 		auth: auth.NewHandler(
@@ -109,6 +114,10 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 		orders: orders.NewHandler(orderService),
 		files:  files.NewHandler(fileService),
 		admin:  admin.NewHandler(admin.NewService(admin.NewStore(deps.Pool), cursors)),
+
+		// The third-party boundary (thirdparty.go).
+		importer: files.NewImportHandler(fileService, outbound.NewFetcher(importFetchConfig(deps.Config))),
+		payments: pay,
 	}
 	mw := middlewares{
 		authenticate: auth.Authenticate(tokens),

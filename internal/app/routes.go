@@ -11,6 +11,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/auth"
 	"github.com/bulwark-dev/bulwark/internal/files"
 	"github.com/bulwark-dev/bulwark/internal/orders"
+	"github.com/bulwark-dev/bulwark/internal/payments"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
@@ -20,6 +21,9 @@ type handlers struct {
 	orders *orders.Handler
 	files  *files.Handler
 	admin  *admin.Handler
+	// The third-party boundary (thirdparty.go).
+	importer *files.ImportHandler
+	payments *payments.Handler
 }
 
 // routes is the whole HTTP surface of the service, one row per route:
@@ -69,6 +73,15 @@ func routes(deps Deps, parts Parts, h handlers) []Route {
 	r.GET("/api/v1/files/:id/download-url", FileOwner, h.files.DownloadURL)
 	r.DELETE("/api/v1/files/:id", FileOwner, h.files.Delete)
 
+	// The third-party boundary. Attach a file from a URL: the server
+	// fetches what the customer names, so every connection is checked at
+	// dial time (docs/10-ssrf.md). Pay: a payment of the order's total is
+	// created at the provider; only the provider's signed webhook marks
+	// the order paid (docs/11-third-party-data.md).
+	r.POST("/api/v1/orders/:id/files/import", OrderOwner, h.importer.Import)
+	r.POST("/api/v1/orders/:id/pay", OrderOwner, h.payments.Pay)
+	r.POST("/api/v1/webhooks/payments", SignedWebhook, h.payments.Webhook)
+
 	r.GET(DownloadPath, SignedLink, h.files.Download)
 
 	r.GET("/api/v1/admin/orders", Staff, h.admin.ListOrders)
@@ -103,6 +116,10 @@ const (
 	// handler checks the signature, which is the permission
 	// (docs/06-file-access.md).
 	SignedLink
+	// SignedWebhook routes answer a third party that signs each delivery
+	// with a shared secret: the handler checks the signature over the raw
+	// body before it reads a field (docs/11-third-party-data.md).
+	SignedWebhook
 	// Page routes serve the staff dashboard's files to anyone: they are
 	// embedded in the binary and hold no data.
 	Page
@@ -132,6 +149,8 @@ func (p Policy) String() string {
 		return "Public"
 	case SignedLink:
 		return "SignedLink"
+	case SignedWebhook:
+		return "SignedWebhook"
 	case Page:
 		return "Page"
 	case Customer:
@@ -170,7 +189,7 @@ type middlewares struct {
 func (mw middlewares) guard(p Policy) ([]echo.MiddlewareFunc, bool) {
 	signedIn := []echo.MiddlewareFunc{mw.authenticate, mw.perUser}
 	switch p {
-	case Public, SignedLink, Page:
+	case Public, SignedLink, SignedWebhook, Page:
 		return nil, true
 	case Customer:
 		return signedIn, true

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 
 	"github.com/labstack/echo/v5"
 
@@ -40,6 +41,7 @@ func applyWorkshop(_ context.Context, getenv func(string) string, deps Deps, par
 	parts.Limiter = workshop.Limiter(board, parts.Limiter)
 	parts.IPExtractor = workshop.IPExtractor(board, parts.IPExtractor)
 	parts.Handlers = workshop.Handlers(board, deps.Pool, deps.Hasher, deps.Config.FileStorageDir)
+	maps.Copy(parts.Handlers, workshop.ThirdPartyHandlers(board, deps.Pool, deps.Storage, deps.Config))
 	if _, err := fmt.Fprint(stdout, board.Banner()); err != nil {
 		return parts, nil, err
 	}

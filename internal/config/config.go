@@ -95,6 +95,11 @@ type Config struct {
 	RateLimitStore string
 	RedisURL       Secret
 
+	// The third-party boundary (thirdparty.go): attach a file from a URL,
+	// and the payment provider.
+	Import   ImportConfig
+	Payments PaymentsConfig
+
 	// SeedDemoData makes `serve` load the demo accounts at start (make demo).
 	SeedDemoData bool
 	// DevDataDir holds the throwaway development database cluster.
@@ -193,6 +198,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if len(cfg.URLSigningKeys) == 0 && cfg.Env == Development {
 		cfg.URLSigningKeys = (&parser{getenv: func(string) string { return DevURLSigningKey }}).signingKeys("URL_SIGNING_KEYS")
 	}
+	cfg.Import, cfg.Payments = p.thirdParty(cfg.Env)
 	if p.err != nil {
 		return Config{}, p.err
 	}
@@ -274,6 +280,9 @@ func (c Config) validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return errors.New("LOG_LEVEL must be one of debug, info, warn, error")
+	}
+	if err := c.validateThirdParty(); err != nil {
+		return err
 	}
 	if !c.IsProduction() {
 		return nil

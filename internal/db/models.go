@@ -45,6 +45,15 @@ type OrderItem struct {
 	UnitPriceCents int64
 }
 
+type PaymentEvent struct {
+	EventID     string
+	OrderID     uuid.UUID
+	PaymentID   string
+	AmountCents int64
+	Currency    string
+	ReceivedAt  time.Time
+}
+
 type Product struct {
 	ID         uuid.UUID
 	Sku        string

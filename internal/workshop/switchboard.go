@@ -31,10 +31,11 @@ const (
 	Naive      Variant = "naive"
 )
 
-// Issues are the nine issues that have workshop variants (docs/workshop.md),
-// by the slug the attack catalogue uses.
+// Issues are the issues that have workshop variants (docs/workshop.md):
+// the nine, and the two of the third-party boundary (ssrf, webhook), by
+// the slug the attack catalogue uses.
 func Issues() []string {
-	return []string{"bola", "mass-assignment", "exposure", "ratelimit", "sqli", "files", "validation", "errors", "cors"}
+	return []string{"bola", "mass-assignment", "exposure", "ratelimit", "sqli", "files", "validation", "errors", "cors", "ssrf", "webhook"}
 }
 
 // Board is the switchboard: the current variant of each issue.

@@ -69,6 +69,11 @@ type Target struct {
 	SigningKeyID string
 	SigningKey   []byte
 	Canary       string // text planted outside the storage root; it must never appear in a response
+	// SSRF is the stage of the SSRF attacks (ssrf_lab.go); nil means each
+	// attack starts its own. Webhook is the secret the payment provider
+	// signs webhooks with, when the runner knows it (webhook.go).
+	SSRF    *SSRFLab
+	Webhook *WebhookKey
 	// Pace makes requests wait out a 429 and retry, for runs of many
 	// attacks against one server (tools/cmd/attack), where the limits would
 	// otherwise refuse the attacks' own set-up requests. The probes of the
@@ -108,6 +113,8 @@ func Catalogue() []Attack {
 	all = append(all, sqliExploitAttacks()...)
 	all = append(all, fileAttacks()...)
 	all = append(all, fileBasicAttacks()...)
+	all = append(all, ssrfAttacks()...)
+	all = append(all, webhookAttacks()...)
 	return all
 }
 

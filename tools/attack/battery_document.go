@@ -22,10 +22,10 @@ const documentPath = "/api/v1/openapi.yaml"
 // An owner-scoped policy ends in "Owner" (OrderOwner, FileOwner: a fork's
 // InvoiceOwner is one too) and a staff policy starts with "Staff".
 const (
-	policyPublic     = "Public"
-	policySignedLink = "SignedLink"
-	policyPage       = "Page"
-	policyCustomer   = "Customer"
+	policyPublic   = "Public"
+	policySigned   = "Signed"
+	policyPage     = "Page"
+	policyCustomer = "Customer"
 )
 
 // policyExtension is the operation extension that names its policy.
@@ -35,10 +35,10 @@ func ownerScoped(policy string) bool { return strings.HasSuffix(policy, "Owner")
 func staffOnly(policy string) bool   { return strings.HasPrefix(policy, "Staff") }
 
 // needsToken reports whether the policy asks for an access token. Public,
-// SignedLink (the link's signature is the permission) and Page routes do
-// not; every other policy, a fork's new ones included, does.
+// Signed… (SignedLink, SignedWebhook: the signature is the permission) and
+// Page routes do not; every other policy, a fork's new ones included, does.
 func needsToken(policy string) bool {
-	return policy != policyPublic && policy != policySignedLink && policy != policyPage
+	return policy != policyPublic && !strings.HasPrefix(policy, policySigned) && policy != policyPage
 }
 
 func knownPolicy(policy string) bool {

@@ -47,6 +47,9 @@ const batteryTimeout = 6 * time.Minute
 // and kept in shell history.
 const signingKeyEnv = "ATTACK_SIGNING_KEY"
 
+// webhookKeyEnv may hold the -webhook-secret value, for the same reason.
+const webhookKeyEnv = "ATTACK_WEBHOOK_SECRET"
+
 // statusError is an error that decides the process exit status.
 type statusError struct {
 	status int
@@ -85,6 +88,7 @@ type options struct {
 	allowRemote  bool
 	openAPIFile  string // the battery's document; "" fetches the server's own
 	routeTable   bool   // give the battery this build's route table
+	webhookKey   *attack.WebhookKey
 }
 
 // run is the whole command; main only wires it to the process.
@@ -113,6 +117,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	target := attack.DemoTarget(opts.target.String())
 	target.SigningKeyID, target.SigningKey = opts.signingKeyID, opts.signingKey
+	target.Webhook = opts.webhookKey
 	// One server serves the whole run: pace the sign-ins the attacks make
 	// for their footholds instead of failing on the login limits.
 	target.Pace = true
@@ -166,6 +171,7 @@ func parseArgs(args []string, getenv func(string) string, help io.Writer) (optio
 		opts       options
 		rawTarget  string
 		signingKey string
+		webhookKey string
 	)
 	fs.StringVar(&rawTarget, "target", "http://127.0.0.1:8080", "base `URL` of the server under attack (make demo serves one there)")
 	fs.StringVar(&opts.issue, "issue", "", "run only the attacks of one issue `NAME`: "+strings.Join(append(attack.Issues(), attack.BatteryIssue), ", ")+
@@ -178,6 +184,9 @@ func parseArgs(args []string, getenv func(string) string, help io.Writer) (optio
 		"the server's token signing key as `kid:base64url`, for the attacks that forge correctly signed tokens (without it they are SKIPPED);\n"+
 			"\"dev\" is shorthand for the published development key "+config.DevSigningKey+";\n"+
 			"defaults to $"+signingKeyEnv+", which keeps a real key out of ps and shell history")
+	fs.StringVar(&webhookKey, "webhook-secret", "",
+		"the payment webhook secret as `kid:base64url` (PAYMENT_WEBHOOK_SECRETS), for the webhook attacks that replay or bend a genuinely signed event (without it they are SKIPPED);\n"+
+			"\"dev\" is shorthand for the published development secret; defaults to $"+webhookKeyEnv)
 	fs.BoolVar(&opts.allowRemote, "allow-remote", false, "allow a target that is not this machine (only a server you own: the attacks are real)")
 	fs.StringVar(&opts.openAPIFile, "openapi", "", "the battery's OpenAPI document, from this `FILE` instead of the server's GET /api/v1/openapi.yaml")
 	fs.BoolVar(&opts.routeTable, "route-table", true, "give the battery this build's route table (internal/app/routes.go), so it reports a served route the document lacks;\n"+
@@ -211,6 +220,19 @@ func parseArgs(args []string, getenv func(string) string, help io.Writer) (optio
 		if opts.signingKeyID, opts.signingKey, err = parseSigningKey(signingKey); err != nil {
 			return options{}, err
 		}
+	}
+	if webhookKey == "" {
+		webhookKey = getenv(webhookKeyEnv)
+	}
+	if webhookKey == "dev" {
+		webhookKey = config.DevPaymentWebhookSecret
+	}
+	if webhookKey != "" {
+		kid, secret, err := parseSigningKey(webhookKey)
+		if err != nil {
+			return options{}, usageErrorf("-webhook-secret must be kid:base64url (as in PAYMENT_WEBHOOK_SECRETS), or \"dev\"")
+		}
+		opts.webhookKey = &attack.WebhookKey{ID: kid, Secret: secret}
 	}
 	return opts, nil
 }
