@@ -13,6 +13,7 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/db"
 	"github.com/bulwark-dev/bulwark/internal/orders"
+	"github.com/bulwark-dev/bulwark/internal/postgres"
 )
 
 var errNoRow = errors.New("no such row") //nolint:gochecknoglobals // sentinel.
@@ -23,8 +24,10 @@ type Store struct {
 	q *db.Queries
 }
 
-// NewStore wraps the pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{q: db.New(pool)} }
+// NewStore wraps the pool. Its queries run as the request's identity,
+// which auth.RequireRole makes the staff scope (postgres.Scoped,
+// docs/01-bola.md).
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{q: db.New(postgres.Scoped(pool))} }
 
 // adminRow has the columns of every Admin order query.
 type adminRow adminFields
