@@ -208,10 +208,11 @@ func runServer(ctx context.Context, cfg config.Config, getenv func(string) strin
 	}
 	defer closeLimiter()
 	deps := Deps{Config: cfg, Logger: logger, Pool: r.pool, Hasher: r.hasher, Storage: r.storage}
-	parts, addRoutes, err := applyWorkshop(ctx, getenv, deps, SecureParts(cfg, logger, limiter), stdout)
+	parts, addRoutes, closeWorkshop, err := applyWorkshop(ctx, getenv, deps, SecureParts(cfg, logger, limiter), stdout)
 	if err != nil {
 		return err
 	}
+	defer closeWorkshop()
 	handler, err := New(deps, parts)
 	if err != nil {
 		return err

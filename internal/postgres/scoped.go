@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -97,14 +98,13 @@ func queryAs(ctx context.Context, c conn, sql string, args []any) (pgx.Rows, err
 	br := c.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
 		_ = br.Close()
-		return nil, fmt.Errorf("set identity: %w", err)
+		err = fmt.Errorf("set identity: %w", err)
+		return errRows{err}, err
 	}
+	// On an error too the rows carry it, as pgx's own Query does, so that
+	// rows, _ := Query(...) followed by pgx.CollectRows still reports it.
 	rows, err := br.Query()
-	if err != nil {
-		_ = br.Close()
-		return nil, err
-	}
-	return &batchRows{Rows: rows, batch: br}, nil
+	return &batchRows{Rows: rows, batch: br}, err
 }
 
 func queryRowAs(ctx context.Context, c conn, sql string, args []any) pgx.Row {
@@ -139,6 +139,20 @@ func (r *batchRows) Err() error {
 	}
 	return r.closeErr
 }
+
+// errRows are the rows of a statement that was never run.
+type errRows struct{ err error }
+
+func (errRows) Close()                                       {}
+func (r errRows) Err() error                                 { return r.err }
+func (errRows) CommandTag() pgconn.CommandTag                { return pgconn.CommandTag{} }
+func (errRows) FieldDescriptions() []pgconn.FieldDescription { return nil }
+func (errRows) Next() bool                                   { return false }
+func (r errRows) Scan(...any) error                          { return r.err }
+func (r errRows) Values() ([]any, error)                     { return nil, r.err }
+func (errRows) RawValues() [][]byte                          { return nil }
+func (errRows) Conn() *pgx.Conn                              { return nil }
+func (errRows) TypeMap() *pgtype.Map                         { return nil }
 
 // batchRow is the one row of the batch's second statement.
 type batchRow struct {
