@@ -39,6 +39,11 @@ type Logins struct {
 	Service string // DATABASE_URL: the service
 }
 
+// Execer runs a statement: a pool, a connection or a transaction.
+type Execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
 // Roles holds the passwords of the two roles on one server.
 type Roles struct {
 	owner, service string
@@ -54,7 +59,7 @@ type Roles struct {
 // sharing one server agree on them instead of changing them under each
 // other; give it something only the caller knows, such as the admin's own
 // password.
-func ProvisionRoles(ctx context.Context, admin *pgxpool.Pool, secret string) (Roles, error) {
+func ProvisionRoles(ctx context.Context, admin Execer, secret string) (Roles, error) {
 	r := Roles{owner: derivePassword(secret, OwnerRole), service: derivePassword(secret, ServiceRole)}
 	for role, password := range map[string]string{OwnerRole: r.owner, ServiceRole: r.service} {
 		if err := ensureLogin(ctx, admin, role, password); err != nil {
@@ -67,7 +72,7 @@ func ProvisionRoles(ctx context.Context, admin *pgxpool.Pool, secret string) (Ro
 // ensureLogin creates role as a plain login, or resets an existing one to
 // that. CREATE ROLE takes no bind parameters, so the password is spliced in:
 // it is hex digits (derivePassword), never anything a request chose.
-func ensureLogin(ctx context.Context, admin *pgxpool.Pool, role, password string) error {
+func ensureLogin(ctx context.Context, admin Execer, role, password string) error {
 	attrs := " LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '" + password + "'"
 	name := pgx.Identifier{role}.Sanitize()
 	_, err := admin.Exec(ctx, "CREATE ROLE "+name+attrs)
