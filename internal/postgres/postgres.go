@@ -96,6 +96,16 @@ func Migrate(ctx context.Context, databaseURL string) ([]string, error) {
 }
 
 func migrate(ctx context.Context, sqlDB *sql.DB) ([]string, error) {
+	// The migrations grant the service's role its privileges by name, so
+	// it must exist first; say so, rather than fail halfway through.
+	var exists bool
+	if err := sqlDB.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, ServiceRole).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("postgres: look for role %s: %w", ServiceRole, err)
+	}
+	if !exists {
+		return nil, fmt.Errorf("postgres: the service's role %s does not exist: create it before migrating (CREATE ROLE %s LOGIN PASSWORD '...'; docs/01-bola.md)",
+			ServiceRole, ServiceRole)
+	}
 	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: load migrations: %w", err)
