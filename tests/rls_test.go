@@ -50,8 +50,7 @@ func TestProductionRefusesALoginAboveRowLevelSecurity(t *testing.T) {
 			}
 			if err == nil {
 				cancel()
-				<-done
-				t.Fatalf("served on %s as the %s; want a refusal", addr, c.name)
+				t.Fatalf("served on %s as the %s (then stopped: %v); want a refusal", addr, c.name, <-done)
 			}
 			msg := err.Error()
 			for _, want := range []string{c.want, "DATABASE_URL", postgres.ServiceRole} {
