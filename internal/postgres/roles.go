@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -147,15 +148,15 @@ func rlsTables() []string {
 
 // CheckServiceRole returns an error that names the fix when the pool's role
 // must not run the service: a superuser or a BYPASSRLS role skips every
-// policy, and the tables' owner could switch them off. It also refuses
-// tables whose row-level security is not on and forced, as before the
-// migrations ran. Production refuses to start on this error
+// policy, and the tables' owner could switch them off. It also refuses a
+// database whose tables are missing or not under forced row-level
+// security, as before the migrations ran. Production refuses to start on this error
 // (internal/app/run.go); development logs it.
 func CheckServiceRole(ctx context.Context, pool *pgxpool.Pool) error {
 	var (
-		role               string
-		super, bypass      bool
-		owned, unprotected []string
+		role                      string
+		super, bypass             bool
+		owned, protected, exposed []string
 	)
 	err := pool.QueryRow(ctx, `
 		SELECT r.rolname, r.rolsuper, r.rolbypassrls,
@@ -164,9 +165,9 @@ func CheckServiceRole(ctx context.Context, pool *pgxpool.Pool) error {
 		               AND pg_has_role(current_user, c.relowner, 'MEMBER') ORDER BY 1),
 		       array(SELECT c.relname::text FROM pg_class c
 		             WHERE c.relkind = 'r' AND c.relname = ANY($2) AND pg_table_is_visible(c.oid)
-		               AND NOT (c.relrowsecurity AND c.relforcerowsecurity) ORDER BY 1)
+		               AND c.relrowsecurity AND c.relforcerowsecurity ORDER BY 1)
 		FROM pg_roles r WHERE r.rolname = current_user`,
-		append(rlsTables(), "products"), rlsTables()).Scan(&role, &super, &bypass, &owned, &unprotected)
+		append(rlsTables(), "products"), rlsTables()).Scan(&role, &super, &bypass, &owned, &protected)
 	if err != nil {
 		return fmt.Errorf("read the database role: %w", err)
 	}
@@ -179,8 +180,15 @@ func CheckServiceRole(ctx context.Context, pool *pgxpool.Pool) error {
 	case len(owned) > 0:
 		return fmt.Errorf("DATABASE_URL's role %s owns the tables (%s) and could switch row-level security off: %s, and give the owner's URL to MIGRATE_DATABASE_URL",
 			role, strings.Join(owned, ", "), fix)
-	case len(unprotected) > 0:
-		return fmt.Errorf("row-level security is not on and forced on %s: run the migrations (api migrate) with MIGRATE_DATABASE_URL", strings.Join(unprotected, ", "))
+	}
+	for _, table := range rlsTables() {
+		if !slices.Contains(protected, table) {
+			exposed = append(exposed, table)
+		}
+	}
+	if len(exposed) > 0 {
+		return fmt.Errorf("row-level security is not on and forced on %s (or the tables are missing): run the migrations (api migrate) with MIGRATE_DATABASE_URL",
+			strings.Join(exposed, ", "))
 	}
 	return nil
 }
