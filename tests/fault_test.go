@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bulwark-dev/bulwark/internal/app"
+	"github.com/bulwark-dev/bulwark/internal/postgres"
 	"github.com/bulwark-dev/bulwark/internal/postgres/cluster"
 )
 
@@ -44,14 +45,24 @@ func TestFaultPostgresRestartUnderLoad(t *testing.T) {
 		}
 	})
 
+	// The two roles and a database of the owner's, as on any server the
+	// service runs against; the fixtures and the read-back use the
+	// superuser, which sees every row.
+	logins, err := postgres.ProvisionDatabase(startCtx, c.URL("postgres"), "bulwark")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminURL := c.URL("bulwark")
+
 	const requestTimeout = 3 * time.Second
 	env := map[string]string{
-		"DATABASE_URL":     c.URL("postgres"),
-		"HTTP_ADDR":        "127.0.0.1:0",
-		"REQUEST_TIMEOUT":  requestTimeout.String(),
-		"SHUTDOWN_TIMEOUT": "10s",
-		"TRUSTED_PROXIES":  "127.0.0.1",
-		"FILE_STORAGE_DIR": t.TempDir(),
+		"DATABASE_URL":         logins.Service,
+		"MIGRATE_DATABASE_URL": logins.Owner,
+		"HTTP_ADDR":            "127.0.0.1:0",
+		"REQUEST_TIMEOUT":      requestTimeout.String(),
+		"SHUTDOWN_TIMEOUT":     "10s",
+		"TRUSTED_PROXIES":      "127.0.0.1",
+		"FILE_STORAGE_DIR":     t.TempDir(),
 	}
 	var key []byte
 	env["JWT_SIGNING_KEYS"], key = newSigningKey()
@@ -61,7 +72,7 @@ func TestFaultPostgresRestartUnderLoad(t *testing.T) {
 	}
 	base, _, _ := bootServer(t.Context(), t, env)
 	const workers = 10
-	tokens := makeUsers(t, env["DATABASE_URL"], key, workers)
+	tokens := makeUsers(t, adminURL, key, workers)
 
 	// The load: each worker, as its own user from its own address, creates
 	// an order with a unique note, reads it back and lists its orders, at a
@@ -197,7 +208,7 @@ func TestFaultPostgresRestartUnderLoad(t *testing.T) {
 	t.Logf("outcomes: %v (503s: %d)", countBy(all), unavailable)
 
 	// The database holds exactly the orders the clients were told exist.
-	stored := orderNotes(t, env["DATABASE_URL"])
+	stored := orderNotes(t, adminURL)
 	created := 0
 	for _, o := range all {
 		if o.note == "" {

@@ -38,6 +38,7 @@ type apiProcess struct {
 	URL      string
 	Key      []byte // JWT signing key (kid "test")
 	Env      map[string]string
+	AdminURL string // the database's superuser URL, for fixtures (makeUsers)
 	cmd      *exec.Cmd
 	logs     *logBuffer
 	exited   chan struct{}
@@ -101,15 +102,17 @@ func startProcess(t *testing.T, bin string, env map[string]string) *apiProcess {
 	for k, v := range env {
 		settings[k] = v
 	}
+	var adminURL string
 	if settings["DATABASE_URL"] == "" {
-		settings["DATABASE_URL"] = pgtest.NewDatabase(t)
+		db := pgtest.New(t)
+		settings["DATABASE_URL"], settings["MIGRATE_DATABASE_URL"], adminURL = db.Service, db.Owner, db.Admin
 	}
 	getenv := func(k string) string { return settings[k] }
 	if err := app.Run(t.Context(), []string{"seed"}, getenv, io.Discard, io.Discard); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 
-	p := &apiProcess{Key: key, Env: settings, logs: newLogBuffer(), exited: make(chan struct{})}
+	p := &apiProcess{Key: key, Env: settings, AdminURL: adminURL, logs: newLogBuffer(), exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, "serve") //nolint:noctx // the test signals and reaps the process itself
 	// Only the settings: nothing from the test's own environment (its
 	// DATABASE_URL above all) leaks into the child.

@@ -45,9 +45,11 @@ func startFleet(t *testing.T, env map[string]string) []fleetNode {
 	t.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
+	db := pgtest.New(t)
 	settings := map[string]string{
 		"APP_ENV":              "development",
-		"DATABASE_URL":         pgtest.NewDatabase(t),
+		"DATABASE_URL":         db.Service,
+		"MIGRATE_DATABASE_URL": db.Owner,
 		"HTTP_ADDR":            "127.0.0.1:0",
 		"JWT_SIGNING_KEYS":     "test:" + base64.RawURLEncoding.EncodeToString(key),
 		"CORS_ALLOWED_ORIGINS": attack.LegitimateOrigin,

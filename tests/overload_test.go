@@ -27,7 +27,7 @@ func TestOverloadShedsWithRetryAfter(t *testing.T) {
 		"REQUEST_TIMEOUT":        requestTimeout.String(),
 	})
 	const clients = 4 * maxInFlight
-	tokens := makeUsers(t, p.Env["DATABASE_URL"], p.Key, clients)
+	tokens := makeUsers(t, p.AdminURL, p.Key, clients)
 	baseRSS, err := p.rssMiB()
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bulwark-dev/bulwark/internal/orders"
+	"github.com/bulwark-dev/bulwark/internal/postgres"
 	"github.com/bulwark-dev/bulwark/internal/postgres/pgtest"
 )
 
@@ -34,7 +35,7 @@ import (
 // values (generic), which PostgreSQL switches to after five executions.
 func TestListQueriesUseIndexes(t *testing.T) {
 	ctx := t.Context()
-	conn := planDatabase(t)
+	conn, service := planDatabase(t)
 
 	queries := listQueries(t, "../db/queries/orders.sql")
 	var owner uuid.UUID
@@ -46,8 +47,10 @@ func TestListQueriesUseIndexes(t *testing.T) {
 	for _, q := range queries {
 		t.Run(q.name, func(t *testing.T) {
 			scope := &owner
+			runAs(t, service, postgres.Customer(owner))
 			if q.admin {
 				scope = nil
+				runAs(t, service, postgres.Staff(uuid.New()))
 			}
 			pages := []struct {
 				name string
@@ -62,7 +65,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 						name := fmt.Sprintf("%s/%s/status=%s", strings.TrimPrefix(mode, "force_"), page.name, cmp.Or(status, "any"))
 						t.Run(name, func(t *testing.T) {
 							args := q.args(t, owner, status, page.key)
-							plan := explain(t, conn, mode, q.sql, args)
+							plan := explain(t, service, mode, q.sql, args)
 							if problem := planProblem(plan, q); problem != "" {
 								t.Errorf("%s with %s, %s, status %q: %s\nplan:\n%s", q.name, mode, page.name, status, problem, plan)
 							}
@@ -74,16 +77,40 @@ func TestListQueriesUseIndexes(t *testing.T) {
 	}
 }
 
-// planDatabase connects to a fresh database filled by fillForPlans.
-func planDatabase(t *testing.T) *pgx.Conn {
+// planDatabase connects to a fresh database filled by fillForPlans, as the
+// superuser (for fixtures) and as the service's role (for the plans: row-
+// level security adds its policies to every statement the service runs,
+// and the plans must hold with them).
+func planDatabase(t *testing.T) (admin, service *pgx.Conn) {
 	t.Helper()
-	conn, err := pgx.Connect(t.Context(), pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatalf("connect: %v", err)
+	db := pgtest.New(t)
+	connect := func(databaseURL string) *pgx.Conn {
+		conn, err := pgx.Connect(t.Context(), databaseURL)
+		if err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+		t.Cleanup(func() { _ = conn.Close(context.Background()) })
+		return conn
 	}
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
-	fillForPlans(t, conn)
-	return conn
+	admin, service = connect(db.Admin), connect(db.Service)
+	fillForPlans(t, admin)
+	return admin, service
+}
+
+// runAs gives the service's connection an identity for the statements that
+// follow, for the whole session: a connection of the test's own, never
+// pooled, where the service sends it with each statement instead
+// (internal/postgres/scoped.go).
+func runAs(t *testing.T, conn *pgx.Conn, id postgres.Identity) {
+	t.Helper()
+	userID := ""
+	if id.UserID != uuid.Nil {
+		userID = id.UserID.String()
+	}
+	if _, err := conn.Exec(t.Context(), `SELECT set_config('bulwark.user_id', $1, false), set_config('bulwark.scope', $2, false)`,
+		userID, string(id.Scope)); err != nil {
+		t.Fatalf("set identity: %v", err)
+	}
 }
 
 // fillForPlans loads a data set large and skewed enough that the planner's
@@ -450,7 +477,7 @@ func planProblem(plan *planNode, q listQuery) string {
 // written to prevent it; see the query's comment in orders.sql).
 func TestPageItemsAreFetchedByID(t *testing.T) {
 	ctx := t.Context()
-	conn := planDatabase(t)
+	conn, service := planDatabase(t)
 	// Many customers with one order each make the planner's estimate of
 	// "the orders of an owner" small, as in a real shop with a long tail:
 	// that is when reaching orders through owner_id looks cheap to a
@@ -492,10 +519,11 @@ func TestPageItemsAreFetchedByID(t *testing.T) {
 	}
 	sql := strings.NewReplacer("sqlc.arg(order_ids)", "$1", "sqlc.arg(owner_id)", "$2").Replace(strings.Join(lines, "\n"))
 	args := []any{"{" + strings.Join(page, ",") + "}", owner}
+	runAs(t, service, postgres.Customer(owner))
 
 	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
 		t.Run(strings.TrimPrefix(mode, "force_"), func(t *testing.T) {
-			plan := explain(t, conn, mode, sql, args)
+			plan := explain(t, service, mode, sql, args)
 			plan.walk(func(n *planNode) {
 				if n.Relation == "orders" && n.Index != "orders_pkey" {
 					t.Errorf("orders read by %s %q (condition %q), not by primary key: the page's cost grows with the customer's orders\nplan:\n%s",

@@ -21,7 +21,10 @@ import (
 
 // server is one running instance of the service under test.
 type server struct {
-	URL         string
+	URL string
+	// DatabaseURL is the superuser's URL of the server's database, for
+	// fixtures and read-backs that must see every row; the server itself
+	// connects as the service's role, under row-level security.
 	DatabaseURL string
 	StorageDir  string // FILE_STORAGE_DIR: where the server keeps uploaded objects
 	Target      *attack.Target
@@ -33,14 +36,18 @@ func (s *server) Logs() string { return s.logs.String() }
 
 // startServer boots the service on a free loopback port with a fresh
 // database, seeded with the demo data, and stops it when the test ends.
-// env overrides the default test settings.
+// It connects as the service's role and seeds as the owner, as a
+// deployment does. env overrides the default test settings; a test that
+// brings its own database gives DATABASE_URL and MIGRATE_DATABASE_URL.
 func startServer(t *testing.T, env map[string]string) *server {
 	t.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
+	db := pgtest.New(t)
 	settings := map[string]string{
 		"APP_ENV":              "development",
-		"DATABASE_URL":         pgtest.NewDatabase(t),
+		"DATABASE_URL":         db.Service,
+		"MIGRATE_DATABASE_URL": db.Owner,
 		"HTTP_ADDR":            "127.0.0.1:0",
 		"JWT_SIGNING_KEYS":     "test:" + base64.RawURLEncoding.EncodeToString(key),
 		"CORS_ALLOWED_ORIGINS": attack.LegitimateOrigin,
@@ -56,7 +63,7 @@ func startServer(t *testing.T, env map[string]string) *server {
 	target.SigningKeyID, target.SigningKey = "test", key
 	target.Canary = plantCanary(t, settings["FILE_STORAGE_DIR"])
 	checkResponses(t, target)
-	return &server{URL: base, DatabaseURL: settings["DATABASE_URL"], StorageDir: settings["FILE_STORAGE_DIR"], Target: target, logs: logs}
+	return &server{URL: base, DatabaseURL: db.Admin, StorageDir: settings["FILE_STORAGE_DIR"], Target: target, logs: logs}
 }
 
 func waitReady(t *testing.T, base string) {

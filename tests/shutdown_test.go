@@ -17,8 +17,10 @@ import (
 func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
+	db := pgtest.New(t)
 	env := map[string]string{
-		"DATABASE_URL":              pgtest.NewDatabase(t),
+		"DATABASE_URL":              db.Service,
+		"MIGRATE_DATABASE_URL":      db.Owner,
 		"HTTP_ADDR":                 "127.0.0.1:0",
 		"JWT_SIGNING_KEYS":          "test:" + base64.RawURLEncoding.EncodeToString(key),
 		"PASSWORD_HASH_CONCURRENCY": "1",

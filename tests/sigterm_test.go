@@ -32,7 +32,7 @@ func TestShutdownSIGTERMUnderLoad(t *testing.T) {
 		"TRUSTED_PROXIES":           "127.0.0.1",
 	})
 	const loaders = 4
-	tokens := makeUsers(t, p.Env["DATABASE_URL"], p.Key, loaders)
+	tokens := makeUsers(t, p.AdminURL, p.Key, loaders)
 	created := call(t.Context(), http.DefaultClient, http.MethodPost, p.URL+"/api/v1/orders", tokens[0], "", orderJSON("sigterm"))
 	if created.status != http.StatusCreated {
 		t.Fatalf("create order: %v", created)

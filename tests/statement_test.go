@@ -21,8 +21,11 @@ import (
 // backend is left waiting on the lock for the client that gave up.
 func TestStatementTimeoutBoundsBlockedRequests(t *testing.T) {
 	const requestTimeout = 2 * time.Second
-	databaseURL := pgtest.NewDatabase(t)
-	srv := startServer(t, map[string]string{"DATABASE_URL": withPoolSize(databaseURL, 2), "REQUEST_TIMEOUT": requestTimeout.String()})
+	db := pgtest.New(t)
+	databaseURL := db.Admin // the side session and the fixtures see every row
+	srv := startServer(t, map[string]string{
+		"DATABASE_URL": withPoolSize(db.Service, 2), "MIGRATE_DATABASE_URL": db.Owner, "REQUEST_TIMEOUT": requestTimeout.String(),
+	})
 	// A token made here, not a login: an argon2id hash on a busy machine
 	// could itself outlast the short deadline this test sets.
 	alice := client{t: t, base: srv.URL, token: makeUsers(t, databaseURL, srv.Target.SigningKey, 1)[0]}

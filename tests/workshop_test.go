@@ -65,12 +65,41 @@ func TestWorkshopErrors(t *testing.T) {
 	paired(t, "", map[string]attack.Verdict{"errors/server-error-detail": attack.Blocked, "errors/hostile-inputs": attack.Blocked})
 }
 
-// BOLA: the vulnerable lookup hands bob alice's order; the naive one
-// refuses it, but with a 403 that a missing id does not get.
+// BOLA: the vulnerable lookup (both walls down: no owner condition, and a
+// scope that row-level security lets see every order) hands bob alice's
+// order; the naive one refuses it, but with a 403 that a missing id does
+// not get. rls-only removes the application's check and keeps the
+// database's: bob's lookup by id alone runs as bob, row-level security
+// returns no row, and bob gets the 404 of a missing id, read or write.
 func TestWorkshopBOLA(t *testing.T) {
 	paired(t, "bola", map[string]attack.Verdict{"bola/read-order": attack.Exploited})
 	paired(t, "bola:naive", map[string]attack.Verdict{"bola/read-order": attack.Blocked, "bola/enumerate-ids": attack.Exploited})
+	paired(t, "bola:rls-only", map[string]attack.Verdict{
+		"bola/read-order": attack.Blocked, "bola/enumerate-ids": attack.Blocked, "bola/patch-order": attack.Blocked,
+	})
 	paired(t, "", map[string]attack.Verdict{"bola/read-order": attack.Blocked, "bola/enumerate-ids": attack.Blocked})
+}
+
+// rls-only is bola's alone: the board refuses it for any other issue, at
+// start and live.
+func TestWorkshopRLSOnlyIsBolasVariant(t *testing.T) {
+	env := map[string]string{"BULWARK_VULNS": "sqli:rls-only", "HTTP_ADDR": "127.0.0.1:0"}
+	err := app.Run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "variant of bola only") {
+		t.Errorf("BULWARK_VULNS=sqli:rls-only: %v, want a refusal", err)
+	}
+	srv := startServer(t, nil)
+	for body, want := range map[string]int{`{"bola":"rls-only"}`: http.StatusOK, `{"cors":"rls-only"}`: http.StatusBadRequest} {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodPut, srv.URL+"/workshop/switches", strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("PUT %s: %d, want %d", body, resp.StatusCode, want)
+		}
+	}
 }
 
 // Rate limiting: without a limiter one account is brute-forced; per-IP

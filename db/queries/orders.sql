@@ -119,10 +119,16 @@ RETURNING id, owner_id, status, total_cents, currency, shipping_address, note, c
 
 -- The one customer-reachable write without an owner: it runs only inside
 -- the transaction that has just created the order for its owner
--- (orders.Store.create), for that order's id.
--- name: CreateOrderItems :copyfrom
+-- (orders.Store.create), for that order's id. One INSERT of every line
+-- (an array per column; line i is element i), not a COPY: PostgreSQL
+-- refuses COPY FROM into a table under row-level security, and this insert
+-- is held to the policy that the order is the caller's
+-- (db/migrations/00003_row_level_security.sql).
+-- name: CreateOrderItems :exec
 INSERT INTO order_items (order_id, line, product_id, name, quantity, unit_price_cents)
-VALUES ($1, $2, $3, $4, $5, $6);
+SELECT sqlc.arg(order_id)::uuid, i, (sqlc.arg(product_ids)::uuid[])[i], (sqlc.arg(names)::text[])[i],
+       (sqlc.arg(quantities)::integer[])[i], (sqlc.arg(unit_price_cents)::bigint[])[i]
+FROM generate_series(1, cardinality(sqlc.arg(product_ids)::uuid[])) AS i;
 
 -- Only pending orders may change; the status check is in the WHERE clause
 -- so a concurrent status change cannot slip between a read and this write.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/db"
 	"github.com/bulwark-dev/bulwark/internal/orders"
+	"github.com/bulwark-dev/bulwark/internal/postgres"
 )
 
 var errNoRow = errors.New("no such row") //nolint:gochecknoglobals // sentinel.
@@ -23,7 +24,10 @@ type Store struct {
 	q *db.Queries
 }
 
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{q: db.New(pool)} }
+// Its queries run as the request's identity,
+// which auth.RequireRole makes the staff scope (postgres.Scoped,
+// docs/01-bola.md).
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{q: db.New(postgres.Scoped(pool))} }
 
 // toOrder makes the staff view of an order from a row of any staff query.
 func toOrder(r orders.StaffRow) (Order, error) {

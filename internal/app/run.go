@@ -61,11 +61,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			"http_addr", cfg.HTTPAddr)
 	}
 
-	databaseURL, throwawayDir, stop, err := database(ctx, cfg, logger, stderr)
+	logins, throwawayDir, stop, err := database(ctx, cfg, logger, stderr)
 	if err != nil {
 		return err
 	}
 	defer stop()
+	cfg.DatabaseURL, cfg.MigrateDatabaseURL = config.Secret(logins.Service), config.Secret(logins.Owner)
 	if throwawayDir != "" && getenv("FILE_STORAGE_DIR") == "" {
 		// The demo database is thrown away on exit; so are its files.
 		cfg.FileStorageDir = filepath.Join(throwawayDir, "files")
@@ -73,40 +74,46 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	switch command {
 	case "migrate":
-		return migrate(ctx, databaseURL, logger)
+		// As the owner: the service's role may not create or alter tables.
+		return migrate(ctx, logins.Owner, logger)
 	case "seed":
-		return seedDemo(ctx, cfg, databaseURL, stdout)
+		return seedDemo(ctx, cfg, stdout)
 	default:
-		return runServer(ctx, cfg, getenv, databaseURL, logger, stdout)
+		return runServer(ctx, cfg, getenv, logger, stdout)
 	}
 }
 
-// database returns the URL to use. With DATABASE_URL unset (development
-// only; production refuses that in config) it starts a throwaway cluster
-// from the local PostgreSQL binaries and migrates it, since nothing else
-// will: the cluster lives only as long as this process.
-func database(ctx context.Context, cfg config.Config, logger *slog.Logger, stderr io.Writer) (string, string, func(), error) {
+// database returns the two logins to use: the service's (DATABASE_URL) and
+// the tables' owner's (MIGRATE_DATABASE_URL, or DATABASE_URL when unset).
+// With DATABASE_URL unset (development only; production refuses that in
+// config) it starts a throwaway cluster from the local PostgreSQL binaries,
+// creates both roles and a database owned by the owner, and migrates it,
+// since nothing else will: the cluster lives only as long as this process.
+func database(ctx context.Context, cfg config.Config, logger *slog.Logger, stderr io.Writer) (postgres.Logins, string, func(), error) {
 	if cfg.DatabaseURL != "" {
-		return cfg.DatabaseURL.Reveal(), "", func() {}, nil
+		return postgres.Logins{Service: cfg.DatabaseURL.Reveal(), Owner: cfg.OwnerDatabaseURL().Reveal()}, "", func() {}, nil
 	}
 	c, err := cluster.Start(ctx, cluster.Options{Dir: cfg.DevDataDir, Logger: logger})
 	if err != nil {
 		if errors.Is(err, cluster.ErrNoBinaries) {
 			_, _ = fmt.Fprintln(stderr, err.Error())
 		}
-		return "", "", nil, fmt.Errorf("start development database: %w", err)
+		return postgres.Logins{}, "", nil, fmt.Errorf("start development database: %w", err)
 	}
 	stop := func() {
 		if err := c.Stop(context.WithoutCancel(ctx)); err != nil {
 			logger.Error("stop development database", "error", err)
 		}
 	}
-	url := c.URL("postgres")
-	if err := migrate(ctx, url, logger); err != nil {
-		stop()
-		return "", "", nil, err
+	logins, err := postgres.ProvisionDatabase(ctx, c.URL("postgres"), "bulwark")
+	if err == nil {
+		err = migrate(ctx, logins.Owner, logger)
 	}
-	return url, c.Dir(), stop, nil
+	if err != nil {
+		stop()
+		return postgres.Logins{}, "", nil, err
+	}
+	return logins, c.Dir(), stop, nil
 }
 
 func migrate(ctx context.Context, databaseURL string, logger *slog.Logger) error {
@@ -127,8 +134,10 @@ type resources struct {
 	close   func()
 }
 
-func openResources(ctx context.Context, cfg config.Config, databaseURL string) (resources, error) {
-	pool, err := postgres.Open(ctx, databaseURL, postgres.Options{StatementTimeout: cfg.StatementTimeout()})
+// openResources opens them on databaseURL; maintenance opens the pool in
+// the maintenance scope, for the seed (postgres.Options).
+func openResources(ctx context.Context, cfg config.Config, databaseURL string, maintenance bool) (resources, error) {
+	pool, err := postgres.Open(ctx, databaseURL, postgres.Options{StatementTimeout: cfg.StatementTimeout(), Maintenance: maintenance})
 	if err != nil {
 		return resources{}, err
 	}
@@ -145,8 +154,11 @@ func openResources(ctx context.Context, cfg config.Config, databaseURL string) (
 	return resources{pool: pool, hasher: hasher, storage: storage, close: func() { closeStorage(); pool.Close() }}, nil
 }
 
-func seedDemo(ctx context.Context, cfg config.Config, databaseURL string, stdout io.Writer) error {
-	r, err := openResources(ctx, cfg, databaseURL)
+// seedDemo loads the demo data as the tables' owner, in the maintenance
+// scope: the demo rows belong to three accounts, one an admin, which no
+// request's scope could write.
+func seedDemo(ctx context.Context, cfg config.Config, stdout io.Writer) error {
+	r, err := openResources(ctx, cfg, cfg.OwnerDatabaseURL().Reveal(), true)
 	if err != nil {
 		return err
 	}
@@ -159,15 +171,32 @@ func seedDemo(ctx context.Context, cfg config.Config, databaseURL string, stdout
 	return nil
 }
 
-func runServer(ctx context.Context, cfg config.Config, getenv func(string) string, databaseURL string, logger *slog.Logger, stdout io.Writer) error {
-	r, err := openResources(ctx, cfg, databaseURL)
+func runServer(ctx context.Context, cfg config.Config, getenv func(string) string, logger *slog.Logger, stdout io.Writer) error {
+	r, err := openResources(ctx, cfg, cfg.DatabaseURL.Reveal(), false)
 	if err != nil {
 		return err
 	}
 	defer r.close()
+	// Row-level security is the second wall behind every ownership check
+	// in the SQL, and it binds only a role that owns nothing and may not
+	// bypass it. Production refuses any other; development, whose tests
+	// and tools may connect as a superuser, only says so.
+	if err := postgres.CheckServiceRole(ctx, r.pool); err != nil {
+		if cfg.IsProduction() {
+			return fmt.Errorf("production refuses this database login: %w", err)
+		}
+		logger.Warn("ROW-LEVEL SECURITY DOES NOT PROTECT THIS SERVER", "reason", err.Error())
+	}
 	var onListen func(string)
 	if cfg.SeedDemoData {
-		accounts, err := seed.Demo(ctx, r.pool, r.hasher, r.storage)
+		// A pool of the owner's for the seed alone, closed before serving:
+		// the serving pool never holds the owner's power.
+		owner, err := postgres.Open(ctx, cfg.OwnerDatabaseURL().Reveal(), postgres.Options{Maintenance: true})
+		if err != nil {
+			return err
+		}
+		accounts, err := seed.Demo(ctx, owner, r.hasher, r.storage)
+		owner.Close()
 		if err != nil {
 			return err
 		}
@@ -179,10 +208,11 @@ func runServer(ctx context.Context, cfg config.Config, getenv func(string) strin
 	}
 	defer closeLimiter()
 	deps := Deps{Config: cfg, Logger: logger, Pool: r.pool, Hasher: r.hasher, Storage: r.storage}
-	parts, addRoutes, err := applyWorkshop(ctx, getenv, deps, SecureParts(cfg, logger, limiter), stdout)
+	parts, addRoutes, closeWorkshop, err := applyWorkshop(ctx, getenv, deps, SecureParts(cfg, logger, limiter), stdout)
 	if err != nil {
 		return err
 	}
+	defer closeWorkshop()
 	handler, err := New(deps, parts)
 	if err != nil {
 		return err

@@ -31,6 +31,6 @@ func checkWorkshopSettings(getenv func(string) string, _ config.Config) error {
 }
 
 // applyWorkshop is a no-op in the secure build.
-func applyWorkshop(_ context.Context, _ func(string) string, _ Deps, parts Parts, _ io.Writer) (Parts, func(*echo.Echo), error) {
-	return parts, func(*echo.Echo) {}, nil
+func applyWorkshop(_ context.Context, _ func(string) string, _ Deps, parts Parts, _ io.Writer) (Parts, func(*echo.Echo), func(), error) {
+	return parts, func(*echo.Echo) {}, func() {}, nil
 }

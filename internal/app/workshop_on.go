@@ -9,9 +9,11 @@ import (
 	"io"
 	"maps"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v5"
 
 	"github.com/bulwark-dev/bulwark/internal/config"
+	"github.com/bulwark-dev/bulwark/internal/postgres"
 	"github.com/bulwark-dev/bulwark/internal/workshop"
 )
 
@@ -27,11 +29,23 @@ func checkWorkshopSettings(getenv func(string) string, cfg config.Config) error 
 
 // applyWorkshop swaps the secure parts for switchable ones and adds the
 // facilitator's routes. This file and internal/workshop are compiled only
-// with -tags workshop; nothing else imports them.
-func applyWorkshop(_ context.Context, getenv func(string) string, deps Deps, parts Parts, stdout io.Writer) (Parts, func(*echo.Echo), error) {
+// with -tags workshop; nothing else imports them. The returned func closes
+// what it opened.
+//
+// The variants of the other issues, and the reset, run on a pool of the
+// tables' owner in the maintenance scope (MIGRATE_DATABASE_URL): as in a
+// service without row-level security, so that each shows its own wall
+// alone. bola's variants run on the service's pool and choose their scope
+// (internal/workshop/bola.go).
+func applyWorkshop(ctx context.Context, getenv func(string) string, deps Deps, parts Parts, stdout io.Writer) (Parts, func(*echo.Echo), func(), error) {
 	board, err := workshop.NewBoard(getenv("BULWARK_VULNS"))
 	if err != nil {
-		return parts, nil, err
+		return parts, nil, nil, err
+	}
+	noRLS, err := postgres.Open(ctx, deps.Config.OwnerDatabaseURL().Reveal(),
+		postgres.Options{StatementTimeout: deps.Config.StatementTimeout(), Maintenance: true})
+	if err != nil {
+		return parts, nil, nil, fmt.Errorf("workshop: the owner's pool (MIGRATE_DATABASE_URL): %w", err)
 	}
 	secureLimiter := parts.Limiter
 	parts.CORS = workshop.CORS(board, parts.CORS)
@@ -40,11 +54,20 @@ func applyWorkshop(_ context.Context, getenv func(string) string, deps Deps, par
 	parts.OrderFinder = workshop.OrderFinder(board, deps.Pool, parts.OrderFinder)
 	parts.Limiter = workshop.Limiter(board, parts.Limiter)
 	parts.IPExtractor = workshop.IPExtractor(board, parts.IPExtractor)
-	parts.Handlers = workshop.Handlers(board, deps.Pool, deps.Hasher, deps.Config.FileStorageDir)
-	maps.Copy(parts.Handlers, workshop.ThirdPartyHandlers(board, deps.Pool, deps.Storage, deps.Config))
+	parts.Handlers = workshopHandlers(board, noRLS, deps)
 	if _, err := fmt.Fprint(stdout, board.Banner()); err != nil {
-		return parts, nil, err
+		noRLS.Close()
+		return parts, nil, nil, err
 	}
-	reset := workshop.Reset(deps.Pool, deps.Hasher, deps.Storage, secureLimiter)
-	return parts, func(e *echo.Echo) { workshop.Routes(e, board, reset) }, nil
+	reset := workshop.Reset(noRLS, deps.Hasher, deps.Storage, secureLimiter)
+	return parts, func(e *echo.Echo) { workshop.Routes(e, board, reset) }, noRLS.Close, nil
+}
+
+// workshopHandlers are the route decorators of every issue whose handler
+// has variants; pool is the owner's, beside row-level security, as the
+// variants' own SQL needs.
+func workshopHandlers(board *workshop.Board, pool *pgxpool.Pool, deps Deps) map[string]echo.MiddlewareFunc {
+	h := workshop.Handlers(board, pool, deps.Hasher, deps.Config.FileStorageDir)
+	maps.Copy(h, workshop.ThirdPartyHandlers(board, pool, deps.Storage, deps.Config))
+	return h
 }

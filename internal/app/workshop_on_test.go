@@ -3,11 +3,11 @@
 package app
 
 import (
-	"io"
 	"log/slog"
 	"testing"
 
 	"github.com/bulwark-dev/bulwark/internal/web"
+	"github.com/bulwark-dev/bulwark/internal/workshop"
 )
 
 // Every handler the workshop switches is keyed by a route of the table:
@@ -17,10 +17,13 @@ func TestWorkshopHandlersAreKeyedByRoutes(t *testing.T) {
 	cfg := devConfig(t)
 	logger := slog.New(slog.DiscardHandler)
 	deps := Deps{Config: cfg, Logger: logger}
-	parts, _, err := applyWorkshop(t.Context(), func(string) string { return "" }, deps, SecureParts(cfg, logger, web.NewMemoryLimiter()), io.Discard)
+	board, err := workshop.NewBoard("")
 	if err != nil {
 		t.Fatal(err)
 	}
+	parts := SecureParts(cfg, logger, web.NewMemoryLimiter())
+	// No database: building the decorators opens nothing.
+	parts.Handlers = workshopHandlers(board, nil, deps)
 	if len(parts.Handlers) == 0 {
 		t.Fatal("the workshop build switches no handler: this test would prove nothing")
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v5"
 
+	"github.com/bulwark-dev/bulwark/internal/postgres"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
@@ -28,6 +29,12 @@ func Authenticate(tokens *Tokens) echo.MiddlewareFunc {
 			}
 			c.Set(userIDKey, id)
 			web.SetUserIDForLog(c, id.String())
+			// Every statement of the request now runs as this customer:
+			// row-level security shows them their own rows and no one
+			// else's, whatever a query's WHERE clause forgets
+			// (docs/01-bola.md, the second wall).
+			req := c.Request()
+			c.SetRequest(req.WithContext(postgres.WithIdentity(req.Context(), postgres.Customer(id))))
 			return next(c)
 		}
 	}
@@ -74,6 +81,12 @@ func RequireRole(store *Store, role string) echo.MiddlewareFunc {
 			}
 			if current != role {
 				return fmt.Errorf("user %s has role %q, route needs %q: %w", id, current, role, ErrForbidden)
+			}
+			if role == RoleAdmin {
+				// Only now, with the role read from the database, does the
+				// request get the staff scope that reads every order.
+				req := c.Request()
+				c.SetRequest(req.WithContext(postgres.WithIdentity(req.Context(), postgres.Staff(id))))
 			}
 			return next(c)
 		}

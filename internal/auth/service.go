@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bulwark-dev/bulwark/internal/postgres"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
@@ -77,6 +78,7 @@ func NormalizeEmail(email string) string {
 // Register creates a customer account. The role is fixed here, whatever
 // the request contained.
 func (s *Service) Register(ctx context.Context, email, password, name string) (User, error) {
+	ctx = signInScope(ctx)
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
 		return User{}, fmt.Errorf("hash password: %w", err)
@@ -88,6 +90,7 @@ func (s *Service) Register(ctx context.Context, email, password, name string) (U
 // unknown or the password wrong, it does the same work (one argon2id
 // verification) and returns the same error.
 func (s *Service) Login(ctx context.Context, email, password string) (Session, error) {
+	ctx = signInScope(ctx)
 	id, hash, err := s.store.credentialsByEmail(ctx, NormalizeEmail(email))
 	if errors.Is(err, errNoRow) {
 		if err := s.hasher.VerifyDummy(ctx, password); err != nil {
@@ -111,6 +114,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 // Refresh rotates a refresh token: the presented one is spent, a new one in
 // the same family is returned with a new access token.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, error) {
+	ctx = signInScope(ctx)
 	next, nextHash := newRefreshToken()
 	now := s.now()
 	userID, err := s.store.rotateRefreshToken(ctx, hashRefreshToken(refreshToken), nextHash, now, now.Add(s.refreshTTL))
@@ -123,7 +127,16 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 // Logout revokes the refresh token's whole family. Access tokens already
 // issued stay valid until they expire (ACCESS_TOKEN_TTL, minutes).
 func (s *Service) Logout(ctx context.Context, refreshToken string) error {
+	ctx = signInScope(ctx)
 	return s.store.revokeFamilyOf(ctx, hashRefreshToken(refreshToken))
+}
+
+// signInScope is the database scope of the flows that run before anyone
+// is signed in (register, login, refresh, logout): row-level security lets
+// it read accounts and refresh tokens and create customers, and shows it
+// no order or file (db/migrations/00003_row_level_security.sql).
+func signInScope(ctx context.Context) context.Context {
+	return postgres.WithIdentity(ctx, postgres.SignIn())
 }
 
 // Me returns the caller's account.

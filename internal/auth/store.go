@@ -29,9 +29,10 @@ type Store struct {
 	q    *db.Queries
 }
 
-// NewStore wraps the pool.
+// NewStore wraps the pool. Its queries run as the request's identity,
+// under row-level security (postgres.Scoped, docs/01-bola.md).
 func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, q: db.New(pool)}
+	return &Store{pool: pool, q: db.New(postgres.Scoped(pool))}
 }
 
 func (s *Store) createUser(ctx context.Context, id uuid.UUID, email, name, hash, role string) (User, error) {

@@ -38,9 +38,16 @@ const minKeyBytes = 32
 // Config is every setting of the service. Secrets are unexported-type values
 // or masked by String, so printing a Config never prints a secret.
 type Config struct {
-	Env         string
+	Env string
+	// DatabaseURL is the service's login: a role that owns nothing, is no
+	// superuser and has no BYPASSRLS, so row-level security binds it
+	// (production refuses any other at start-up, internal/app/run.go).
 	DatabaseURL Secret
-	HTTPAddr    string
+	// MigrateDatabaseURL is the tables' owner, for `api migrate` and the
+	// demo seed; empty means DatabaseURL (OwnerDatabaseURL). The serving
+	// process needs it only in the workshop build.
+	MigrateDatabaseURL Secret
+	HTTPAddr           string
 
 	// CORSAllowedOrigins is an exact-match allowlist; empty means no
 	// cross-origin access at all.
@@ -144,6 +151,15 @@ func (s Secret) Reveal() string { return string(s) }
 // (PostgreSQL does not notice a vanished client while it waits on a lock).
 func (c Config) StatementTimeout() time.Duration { return c.RequestTimeout * 9 / 10 }
 
+// OwnerDatabaseURL is the login of the tables' owner: MIGRATE_DATABASE_URL,
+// or DATABASE_URL when that is unset (a single-login development setup).
+func (c Config) OwnerDatabaseURL() Secret {
+	if c.MigrateDatabaseURL != "" {
+		return c.MigrateDatabaseURL
+	}
+	return c.DatabaseURL
+}
+
 // IsProduction reports whether the service runs in production mode.
 func (c Config) IsProduction() bool { return c.Env == Production }
 
@@ -154,6 +170,7 @@ func Load(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		Env:                p.str("APP_ENV", Development),
 		DatabaseURL:        Secret(p.str("DATABASE_URL", "")),
+		MigrateDatabaseURL: Secret(p.str("MIGRATE_DATABASE_URL", "")),
 		HTTPAddr:           p.str("HTTP_ADDR", "127.0.0.1:8080"),
 		CORSAllowedOrigins: p.origins("CORS_ALLOWED_ORIGINS"),
 		TrustedProxies:     p.prefixes("TRUSTED_PROXIES"),
@@ -334,8 +351,8 @@ func (c Config) String() string {
 	for _, k := range c.SigningKeys {
 		kids = append(kids, k.ID)
 	}
-	return fmt.Sprintf("env=%s http_addr=%s database_url=%s cors_allowed_origins=%v trusted_proxies=%v signing_key_ids=%v access_token_ttl=%s refresh_token_ttl=%s rate_limit_store=%s file_storage=%s",
-		c.Env, c.HTTPAddr, maskURL(c.DatabaseURL.Reveal()), c.CORSAllowedOrigins, c.TrustedProxies, kids, c.AccessTokenTTL, c.RefreshTokenTTL, c.RateLimitStore, c.FileStorage)
+	return fmt.Sprintf("env=%s http_addr=%s database_url=%s migrate_database_url=%s cors_allowed_origins=%v trusted_proxies=%v signing_key_ids=%v access_token_ttl=%s refresh_token_ttl=%s rate_limit_store=%s file_storage=%s",
+		c.Env, c.HTTPAddr, maskURL(c.DatabaseURL.Reveal()), maskURL(c.MigrateDatabaseURL.Reveal()), c.CORSAllowedOrigins, c.TrustedProxies, kids, c.AccessTokenTTL, c.RefreshTokenTTL, c.RateLimitStore, c.FileStorage)
 }
 
 // maskURL keeps only what identifies the database (scheme, host, path) and

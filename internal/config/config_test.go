@@ -337,11 +337,12 @@ func TestConfigStringMasksSecrets(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			vars := production(t)
 			vars["DATABASE_URL"] = tt.databaseURL
+			vars["MIGRATE_DATABASE_URL"] = "postgres://bulwark_owner:Owner-Pa55@db:5432/bulwark"
 			vars["JWT_SIGNING_KEYS"] = newKeyText + "," + oldKeyText
 			cfg := mustLoad(t, vars)
 
 			printed := []string{cfg.String(), fmt.Sprint(cfg), fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%v", &cfg)}
-			hidden := append([]string{}, tt.hidden...)
+			hidden := append([]string{"Owner-Pa55"}, tt.hidden...)
 			for _, secret := range [][]byte{newSecret, oldSecret} {
 				hidden = append(hidden, string(secret),
 					base64.RawURLEncoding.EncodeToString(secret), base64.StdEncoding.EncodeToString(secret))

@@ -752,13 +752,37 @@ func (q *Queries) CreateOrderForOwner(ctx context.Context, arg CreateOrderForOwn
 	return i, err
 }
 
+const createOrderItems = `-- name: CreateOrderItems :exec
+INSERT INTO order_items (order_id, line, product_id, name, quantity, unit_price_cents)
+SELECT $1::uuid, i, ($2::uuid[])[i], ($3::text[])[i],
+       ($4::integer[])[i], ($5::bigint[])[i]
+FROM generate_series(1, cardinality($2::uuid[])) AS i
+`
+
 type CreateOrderItemsParams struct {
 	OrderID        uuid.UUID
-	Line           int32
-	ProductID      uuid.UUID
-	Name           string
-	Quantity       int32
-	UnitPriceCents int64
+	ProductIds     []uuid.UUID
+	Names          []string
+	Quantities     []int32
+	UnitPriceCents []int64
+}
+
+// The one customer-reachable write without an owner: it runs only inside
+// the transaction that has just created the order for its owner
+// (orders.Store.create), for that order's id. One INSERT of every line
+// (an array per column; line i is element i), not a COPY: PostgreSQL
+// refuses COPY FROM into a table under row-level security, and this insert
+// is held to the policy that the order is the caller's
+// (db/migrations/00003_row_level_security.sql).
+func (q *Queries) CreateOrderItems(ctx context.Context, arg CreateOrderItemsParams) error {
+	_, err := q.db.Exec(ctx, createOrderItems,
+		arg.OrderID,
+		arg.ProductIds,
+		arg.Names,
+		arg.Quantities,
+		arg.UnitPriceCents,
+	)
+	return err
 }
 
 const getOrderForOwner = `-- name: GetOrderForOwner :one

@@ -18,6 +18,7 @@ import (
 	"github.com/gabriel-vasile/mimetype"
 	"github.com/google/uuid"
 
+	"github.com/bulwark-dev/bulwark/internal/postgres"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
@@ -231,7 +232,10 @@ func (s *Service) OpenSigned(ctx context.Context, method string, query url.Value
 	if err != nil || !ValidObjectKey(key) {
 		return File{}, nil, fmt.Errorf("signed link: %w", ErrLinkInvalid)
 	}
-	f, err := s.store.bySignedKey(ctx, key)
+	// The row is read in the download scope, which may read file rows and
+	// nothing else: no one is signed in, and the signature just verified
+	// is the permission (db/migrations/00003_row_level_security.sql).
+	f, err := s.store.bySignedKey(postgres.WithIdentity(ctx, postgres.SignedLink()), key)
 	if err != nil {
 		return File{}, nil, err
 	}

@@ -19,7 +19,9 @@ type Store struct {
 	q    *db.Queries
 }
 
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool, q: db.New(pool)} }
+// NewStore wraps the pool. Its queries run as the request's identity,
+// under row-level security (postgres.Scoped, docs/01-bola.md).
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool, q: db.New(postgres.Scoped(pool))} }
 
 func fromRow(r db.File) File {
 	return File{

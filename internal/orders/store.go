@@ -26,8 +26,10 @@ type Store struct {
 	q    *db.Queries
 }
 
+// Store's queries run as the request's identity,
+// under row-level security (postgres.Scoped, docs/01-bola.md).
 func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, q: db.New(pool)}
+	return &Store{pool: pool, q: db.New(postgres.Scoped(pool))}
 }
 
 // orderRow has the columns every customer-side order query returns. sqlc
@@ -169,14 +171,15 @@ func (s *Store) create(ctx context.Context, owner uuid.UUID, productIDs []uuid.U
 		if err != nil {
 			return fmt.Errorf("insert order: %w", err)
 		}
-		params := make([]db.CreateOrderItemsParams, 0, len(lines))
-		for i, l := range lines {
-			params = append(params, db.CreateOrderItemsParams{
-				OrderID: row.ID, Line: int32(i + 1), ProductID: l.ProductID, Name: l.Name, //nolint:gosec // at most 50 lines.
-				Quantity: int32(l.Quantity), UnitPriceCents: l.UnitPriceCents, //nolint:gosec // quantity is at most 1000.
-			})
+		// One array per column; the line number is the position.
+		items := db.CreateOrderItemsParams{OrderID: row.ID}
+		for _, l := range lines {
+			items.ProductIds = append(items.ProductIds, l.ProductID)
+			items.Names = append(items.Names, l.Name)
+			items.Quantities = append(items.Quantities, int32(l.Quantity)) //nolint:gosec // quantity is at most 1000.
+			items.UnitPriceCents = append(items.UnitPriceCents, l.UnitPriceCents)
 		}
-		if _, err := q.CreateOrderItems(ctx, params); err != nil {
+		if err := q.CreateOrderItems(ctx, items); err != nil {
 			return fmt.Errorf("insert order items: %w", err)
 		}
 		order, err = orderRow(row).toOrder()

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/bulwark-dev/bulwark/internal/orders"
+	"github.com/bulwark-dev/bulwark/internal/postgres"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
@@ -68,7 +69,11 @@ func (h *Handler) Webhook(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	outcome, err := h.svc.Apply(c.Request().Context(), ev)
+	// Only now, with the provider's signature verified, do its statements
+	// get the payment scope, which row-level security lets move a pending
+	// order to paid and nothing else (db/migrations/00004_payment_events.sql).
+	ctx := postgres.WithIdentity(c.Request().Context(), postgres.PaymentProvider())
+	outcome, err := h.svc.Apply(ctx, ev)
 	if err != nil {
 		return err
 	}

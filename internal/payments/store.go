@@ -18,8 +18,9 @@ type Store struct {
 	q    *db.Queries
 }
 
-// NewStore wraps the pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool, q: db.New(pool)} }
+// Its statements run as the request's identity, under row-level security
+// (postgres.Scoped): the webhook's payment scope, the payer's own scope.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool, q: db.New(postgres.Scoped(pool))} }
 
 // paySucceeded records the event and moves its order to paid, in one
 // transaction: both or neither. The event row comes first, so a second

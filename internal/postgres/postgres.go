@@ -26,7 +26,18 @@ type Options struct {
 	// longer: a request's deadline alone only makes the driver hang up,
 	// while the server keeps the statement, its locks and its backend.
 	StatementTimeout time.Duration
+	// Maintenance gives every session of the pool the maintenance scope,
+	// for the whole session: the row-level security policies admit every
+	// row to the tables' owner under it, and nothing to anyone else
+	// (db/migrations/00003_row_level_security.sql). Only the demo seed and
+	// the workshop's reset open such a pool, on MIGRATE_DATABASE_URL; the
+	// service never does.
+	Maintenance bool
 }
+
+// maintenanceScope is the value of bulwark.scope that Options.Maintenance
+// sets; requests cannot name it (Scope has no such constant).
+const maintenanceScope = "maintenance"
 
 // defaultConnectTimeout bounds one connection attempt, dial and start-up
 // together, unless DATABASE_URL sets connect_timeout.
@@ -54,6 +65,12 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*pgxpool.Pool,
 		// statement of every connection, reconnections included.
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
 	}
+	if opts.Maintenance {
+		// In the startup message too: a custom setting is a session's
+		// from its first statement, and no request's identity can replace
+		// it for long, since those are transaction-local.
+		cfg.ConnConfig.RuntimeParams["bulwark.scope"] = maintenanceScope
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: create pool: %w", err)
@@ -79,6 +96,16 @@ func Migrate(ctx context.Context, databaseURL string) ([]string, error) {
 }
 
 func migrate(ctx context.Context, sqlDB *sql.DB) ([]string, error) {
+	// The migrations grant the service's role its privileges by name, so
+	// it must exist first; say so, rather than fail halfway through.
+	var exists bool
+	if err := sqlDB.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, ServiceRole).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("postgres: look for role %s: %w", ServiceRole, err)
+	}
+	if !exists {
+		return nil, fmt.Errorf("postgres: the service's role %s does not exist: create it before migrating (CREATE ROLE %s LOGIN PASSWORD '...'; docs/01-bola.md)",
+			ServiceRole, ServiceRole)
+	}
 	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: load migrations: %w", err)
@@ -95,7 +122,10 @@ func migrate(ctx context.Context, sqlDB *sql.DB) ([]string, error) {
 }
 
 // WithTx runs fn inside a transaction: committed when fn returns nil, rolled
-// back otherwise (and on panic), so no caller can forget either.
+// back otherwise (and on panic), so no caller can forget either. The
+// transaction fn gets sends the identity of each statement's context with
+// the statement, as Scoped does (scoped.go), so sqlc's q.WithTx(tx) runs
+// under row-level security as the caller.
 func WithTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
@@ -104,7 +134,7 @@ func WithTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) erro
 	// After a commit this is a no-op; on an error or a panic it returns the
 	// connection to the pool clean. Its own error adds nothing for the caller.
 	defer func() { _ = tx.Rollback(ctx) }()
-	if err := fn(tx); err != nil {
+	if err := fn(scopedTx{tx}); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -116,7 +116,10 @@ func StaffOnlyValues() []string {
 	return out
 }
 
-// Demo loads the demo data. Running it twice changes nothing.
+// Demo loads the demo data. Running it twice changes nothing. pool is the
+// tables' owner's, opened in the maintenance scope (postgres.Options): the
+// demo rows belong to three accounts, one an admin, and no request's scope
+// may write them all.
 func Demo(ctx context.Context, pool *pgxpool.Pool, hasher *auth.Hasher, storage files.Storage) ([]Account, error) {
 	accounts := Accounts()
 	hashes := make([]string, len(accounts))

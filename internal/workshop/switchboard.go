@@ -31,6 +31,15 @@ const (
 	Naive      Variant = "naive"
 )
 
+// RLSOnly is bola's fourth variant: the application's ownership check is
+// gone, and row-level security alone still stops bob (internal/workshop/bola.go).
+const RLSOnly Variant = "rls-only"
+
+// extraVariants are the variants only some issues have.
+func extraVariants() map[Variant]string {
+	return map[Variant]string{RLSOnly: "bola"}
+}
+
 // Issues are the issues that have workshop variants (docs/workshop.md):
 // the nine, and the two of the third-party boundary (ssrf, webhook), by
 // the slug the attack catalogue uses.
@@ -73,7 +82,13 @@ func (b *Board) set(issue string, v Variant) error {
 	switch v {
 	case Secure, Vulnerable, Naive:
 	default:
-		return fmt.Errorf("%q is not a variant (secure, vulnerable, naive)", v)
+		only, ok := extraVariants()[v]
+		if !ok {
+			return fmt.Errorf("%q is not a variant (secure, vulnerable, naive; rls-only for bola)", v)
+		}
+		if issue != only {
+			return fmt.Errorf("%q is a variant of %s only", v, only)
+		}
 	}
 	if issue == "all" {
 		for _, i := range Issues() {

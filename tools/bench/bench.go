@@ -40,7 +40,11 @@ type bench struct {
 	dbURL    string
 	secure   *server
 	baseline *server
-	script   string
+	// noRLS is the secure server once more, connected as a role that
+	// row-level security does not bind (measurement 6).
+	noRLS      *server
+	postmaster int // the database server's pid, for its CPU; 0 if unknown
+	script     string
 
 	users []userCreds
 	rows  []row
@@ -91,7 +95,7 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	defer db.close()
-	b.dbURL = db.url
+	b.dbURL, b.postmaster = db.url, db.postmaster
 	if err := Seed(ctx, db.url, b.d, func(s string) { b.logf("%s", s) }); err != nil {
 		return err
 	}
@@ -102,10 +106,10 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	procs := fmt.Sprint(runtime.NumCPU())
 	serverURL := withPoolSize(db.url, b.opt.poolSize)
-	b.secure, err = startServer(ctx, "api", api, []string{"serve"}, []string{
-		"APP_ENV=production",
+	// The settings of the secure server, and of its twin without row-level
+	// security.
+	secureEnv := []string{
 		"GOMAXPROCS=" + procs,
-		"DATABASE_URL=" + serverURL,
 		"JWT_SIGNING_KEYS=" + key,
 		"URL_SIGNING_KEYS=bench-url:" + randomKey(),
 		"ACCESS_TOKEN_TTL=1h",
@@ -117,11 +121,27 @@ func (b *bench) run(ctx context.Context) error {
 		"FILE_STORAGE_DIR=" + filepath.Join(dir, "files"),
 		"UPLOAD_MAX_BYTES=1073741824",
 		"LOG_LEVEL=info",
-	}, filepath.Join(dir, "api.log"), "/readyz")
+	}
+	// The secure server connects as the service's role, under row-level
+	// security, as production must (it refuses any other login).
+	b.secure, err = startServer(ctx, "api", api, []string{"serve"},
+		append([]string{"APP_ENV=production", "DATABASE_URL=" + withPoolSize(db.service, b.opt.poolSize)}, secureEnv...),
+		filepath.Join(dir, "api.log"), "/readyz")
 	if err != nil {
 		return err
 	}
 	defer b.secure.stop()
+	// The same binary and settings on the superuser, which row-level
+	// security does not bind: the difference is the policies' cost.
+	// Development mode, because production refuses that login; nothing
+	// else differs between the modes once started.
+	b.noRLS, err = startServer(ctx, "api-no-rls", api, []string{"serve"},
+		append([]string{"APP_ENV=development", "DATABASE_URL=" + serverURL}, secureEnv...),
+		filepath.Join(dir, "api-no-rls.log"), "/readyz")
+	if err != nil {
+		return err
+	}
+	defer b.noRLS.stop()
 	b.baseline, err = startServer(ctx, "baseline", self, []string{"baseline"}, []string{
 		"GOMAXPROCS=" + procs,
 		"DATABASE_URL=" + serverURL,
@@ -148,6 +168,7 @@ func (b *bench) run(ctx context.Context) error {
 		// under load: the strictest moment to measure memory growth.
 		{"5", b.transfer},
 		{"1", b.throughput},
+		{"6", b.rlsCost},
 		{"4", b.bruteForce},
 		{"3", b.keyset},
 	}
@@ -219,6 +240,13 @@ func (b *bench) sameAnswers(ctx context.Context) error {
 	secure, err := get(ctx, b.secure.base+path, b.users[u].secure)
 	if err != nil {
 		return fmt.Errorf("secure server: %w", err)
+	}
+	noRLS, err := get(ctx, b.noRLS.base+path, b.users[u].secure)
+	if err != nil {
+		return fmt.Errorf("secure server without row-level security: %w", err)
+	}
+	if string(secure) != string(noRLS) {
+		return fmt.Errorf("row-level security changes the answer:\nwith:    %s\nwithout: %s", secure, noRLS)
 	}
 	baseline, err := get(ctx, b.baseline.base+path, b.users[u].baseline)
 	if err != nil {

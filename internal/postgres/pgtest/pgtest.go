@@ -2,10 +2,12 @@
 // real PostgreSQL, so tests can run in parallel and never see each other's
 // rows.
 //
-// The server is the one DATABASE_URL points to (its user must be allowed to
-// CREATE DATABASE), or else a throwaway cluster started from the local server
-// binaries. Migrations run once per test binary, into a template database;
-// each test then gets a copy of the template, which takes milliseconds.
+// The server is the one DATABASE_URL points to (its user must be a
+// superuser: it creates databases and the two roles, and test fixtures
+// written through it must see past row-level security), or else a throwaway
+// cluster started from the local server binaries. Migrations run once per
+// test binary, as the owner role, into a template database; each test then
+// gets a copy of the template, which takes milliseconds.
 //
 // A package using it declares
 //
@@ -57,7 +59,22 @@ type state struct {
 	cluster  *cluster.Cluster // nil when DATABASE_URL names the server
 	admin    *pgxpool.Pool    // to the admin database, never to the template
 	server   *url.URL         // admin URL; the database name is swapped per use
+	roles    postgres.Roles   // the owner and service logins on the server
 	template string
+}
+
+// Database is a fresh migrated database and the three ways into it.
+// Every URL holds a password: do not log them.
+type Database struct {
+	// Service is the service's role: owns nothing, bound by row-level
+	// security (DATABASE_URL).
+	Service string
+	// Owner owns the tables: migrations and the demo seed
+	// (MIGRATE_DATABASE_URL).
+	Owner string
+	// Admin is the superuser: for test fixtures that must write or read
+	// every row whoever it belongs to.
+	Admin string
 }
 
 // Main runs the tests, then stops the cluster or drops the template, and
@@ -79,12 +96,18 @@ func Main(m *testing.M) {
 }
 
 // NewDatabase creates a database with every migration applied, for t alone,
-// and drops it when t ends. It returns the database's URL, which holds a
-// password: do not log it.
+// and drops it when t ends. It returns the superuser's URL of it (see New
+// for the others), which holds a password: do not log it.
 //
 // With no server to be had it skips t, except when CI is set, where it fails:
 // a CI run that silently skips its integration tests proves nothing.
 func NewDatabase(t testing.TB) string {
+	t.Helper()
+	return New(t).Admin
+}
+
+// New is NewDatabase with the URLs of all three roles.
+func New(t testing.TB) Database {
 	t.Helper()
 	s := &shared
 	if err := s.setup(); err != nil {
@@ -98,7 +121,7 @@ func NewDatabase(t testing.TB) string {
 	ctx, cancel := context.WithTimeout(t.Context(), databaseTimeout)
 	defer cancel()
 	// A template copy is a file copy: no migration runs per test.
-	create := "CREATE DATABASE " + quote(name) + " TEMPLATE " + quote(s.template)
+	create := "CREATE DATABASE " + quote(name) + " TEMPLATE " + quote(s.template) + " OWNER " + quote(postgres.OwnerRole)
 	if _, err := s.admin.Exec(ctx, create); err != nil {
 		t.Fatalf("pgtest: create database %s: %v", name, err)
 	}
@@ -112,7 +135,11 @@ func NewDatabase(t testing.TB) string {
 			t.Errorf("pgtest: drop database %s: %v", name, err)
 		}
 	})
-	return s.urlFor(name)
+	logins, err := s.roles.Logins(s.urlFor(name), name)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	return Database{Service: logins.Service, Owner: logins.Owner, Admin: s.urlFor(name)}
 }
 
 // NewPool is NewDatabase with a connection pool to the new database, closed
@@ -174,18 +201,30 @@ func (s *state) build() error {
 		return fmt.Errorf("pgtest: connect to the admin database: %w", err)
 	}
 	s.admin = admin
+	// The passwords derive from the admin's URL: binaries sharing a
+	// DATABASE_URL server agree on them.
+	roles, err := postgres.ProvisionRoles(ctx, admin, adminURL)
+	if err != nil {
+		return fmt.Errorf("pgtest: %w", err)
+	}
+	s.roles = roles
 
 	// A random name lets test binaries of several packages, which go test
 	// runs at the same time, share one DATABASE_URL server.
 	template := "bulwark_template_" + randomSuffix()
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+quote(template)); err != nil {
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+quote(template)+" OWNER "+quote(postgres.OwnerRole)); err != nil {
 		return fmt.Errorf("pgtest: create template database: %w", err)
 	}
 	// Recorded before migrating, so teardown drops a half-migrated template too.
 	s.template = template
 	// Migrate closes its connections when it returns. It must: PostgreSQL
-	// refuses to copy a template that has sessions open.
-	if _, err := postgres.Migrate(ctx, s.urlFor(template)); err != nil {
+	// refuses to copy a template that has sessions open. It runs as the
+	// owner, as `api migrate` does with MIGRATE_DATABASE_URL.
+	logins, err := roles.Logins(s.urlFor(template), template)
+	if err != nil {
+		return fmt.Errorf("pgtest: %w", err)
+	}
+	if _, err := postgres.Migrate(ctx, logins.Owner); err != nil {
 		return fmt.Errorf("pgtest: migrate template database: %w", err)
 	}
 	return nil

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// rlsCost measures 6, the price of the second wall (docs/01-bola.md):
+// the secure server as the service's role, under row-level security, and
+// the same binary on a login that bypasses it, in alternating closed-loop
+// rounds on the same dataset. It reports ratios only: row-level security
+// is not optional, so there is no target to meet.
+//
+// The policies run in the database, so the database server's CPU per
+// request is measured too (every process of the cluster the bench started,
+// from /proc), beside the API server's own.
+func (b *bench) rlsCost(ctx context.Context) error {
+	with, without := b.getOrder(true), b.targetOn(b.noRLS)
+	b.warm(ctx, with, without)
+	var tput, cpu, dbCPU [2][]float64 // [0] with row-level security, [1] without
+	for i := range b.opt.rounds {
+		for j := range 2 {
+			k := (i + j) % 2
+			srv, tr, name := b.secure, with, "with RLS   "
+			if k == 1 {
+				srv, tr, name = b.noRLS, without, "without RLS"
+			}
+			dbBefore := b.databaseCPU()
+			r, c, err := b.capacity(ctx, srv, tr)
+			if err != nil {
+				return err
+			}
+			db := float64((b.databaseCPU() - dbBefore).Microseconds()) / float64(max(r.Requests, 1))
+			tput[k], cpu[k], dbCPU[k] = append(tput[k], r.Throughput), append(cpu[k], c), append(dbCPU[k], db)
+			b.logf("round %d %s closed loop c=%d: %s; server CPU %.0f µs/req, database CPU %.0f µs/req", i+1, name, b.opt.concurrency, r, c, db)
+		}
+	}
+	dbDetail := "database CPU not measured (DATABASE_URL names a server the bench did not start)"
+	if b.postmaster != 0 {
+		dbDetail = fmt.Sprintf("database CPU per request %.0f vs %.0f µs (%.2f×)", median(dbCPU[0]), median(dbCPU[1]), median(dbCPU[0])/median(dbCPU[1]))
+	}
+	b.add(row{id: "6", what: "GET /orders/{id} throughput, with row-level security ÷ without", value: median(tput[0]) / median(tput[1]), info: true,
+		detail: fmt.Sprintf("%.0f vs %.0f req/s, closed loop, %d in flight, the same binary as the service's role and as the superuser; "+
+			"server CPU per request %.0f vs %.0f µs (%.2f×); %s",
+			median(tput[0]), median(tput[1]), b.opt.concurrency, median(cpu[0]), median(cpu[1]), median(cpu[0])/median(cpu[1]), dbDetail)})
+	return nil
+}
+
+// targetOn is getOrder aimed at another secure server.
+func (b *bench) targetOn(srv *server) vegeta.Targeter {
+	secure := b.getOrder(true)
+	return func(t *vegeta.Target) error {
+		if err := secure(t); err != nil {
+			return err
+		}
+		t.URL = srv.base + strings.TrimPrefix(t.URL, b.secure.base)
+		return nil
+	}
+}
+
+// databaseCPU is the CPU time used so far by the database server's
+// processes that are alive now: the postmaster's children, the backends of
+// both servers' pools among them. Backends live as long as their pooled
+// connection, so a round's difference is the work done in that round.
+func (b *bench) databaseCPU() time.Duration {
+	if b.postmaster == 0 {
+		return 0
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var total time.Duration
+	for _, p := range procs {
+		raw, err := os.ReadFile(p) //nolint:gosec // /proc, read only.
+		if err != nil {
+			continue // exited meanwhile
+		}
+		f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		// After the command: state, ppid, …; utime and stime are the 12th
+		// and 13th fields.
+		if ppid, _ := strconv.Atoi(f[1]); ppid != b.postmaster {
+			continue
+		}
+		for _, v := range f[11:13] {
+			ticks, _ := strconv.ParseInt(v, 10, 64)
+			total += time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100
+		}
+	}
+	return total
+}
