@@ -58,7 +58,9 @@ type BatteryOptions struct {
 	Served []Endpoint
 	// Operations limits the cases to these operationIds; empty means all.
 	// Resources the selected operations need are still created through the
-	// operations that create them.
+	// operations that create them; a required query value that only
+	// another operation's answer carries (the signed link of
+	// getDownloadURL, for downloadSignedFile) needs that one selected too.
 	Operations []string
 }
 

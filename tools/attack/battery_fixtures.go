@@ -55,8 +55,13 @@ func (b *battery) demoBody(o *operation, p purpose) map[string]any {
 		// wrongly accepted answers 401, never a session.
 		return map[string]any{"refresh_token": "rt_" + randomToken(32)}
 	case "updateMe":
-		// Alice's own name: the success case changes nothing.
-		return map[string]any{"name": b.alice.me.Name}
+		// The success case renames alice to her own name, changing
+		// nothing; a probe's new name is what a read-back would show if a
+		// refused request wrote anyway.
+		if p == forSuccess {
+			return map[string]any{"name": b.alice.me.Name}
+		}
+		return map[string]any{"name": "Battery " + n}
 	case "createOrder":
 		return map[string]any{
 			"items":            []any{map[string]any{"product_id": productKeyboard, "quantity": 1}},
@@ -385,12 +390,13 @@ func scalar(v any) string {
 	return string(b)
 }
 
-// formFor builds a multipart body from a form schema: a small text file
-// for each binary field, "battery" for the others.
+// formFor builds a multipart body from a form schema: one part, a small
+// text file in its first file field, which is what an upload takes. A
+// form that also needs other fields is refused, and its success case says
+// the route's answers are untested.
 func formFor(s *openapi3.Schema) (body, ctype string, err error) {
-	// One file part is what the demo's upload takes; other fields of a
-	// fork's form are sent as text.
-	for name, p := range s.Properties {
+	for _, name := range sortedProps(s) {
+		p := s.Properties[name]
 		if p.Value != nil && (p.Value.Format == "binary" || p.Value.ContentMediaType != "" || p.Value.Format == "byte") {
 			return multipartFile(fmt.Sprintf(`form-data; name=%q; filename="battery.txt"`, name), "text/plain", "battery file\n")
 		}
