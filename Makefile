@@ -81,12 +81,14 @@ lint: $(GOLANGCI_LINT) secrets
 	$(GOLANGCI_LINT) run ./...
 	$(GOLANGCI_LINT) run --build-tags workshop ./...
 
-## secrets: gitleaks over the working tree and every commit (.gitleaks.toml
+## secrets: gitleaks over the working tree and every commit of the checked-out
+## history, HEAD and its ancestors: other local branches are not the project's
+## history (.gitleaks.toml
 ## adds Bulwark's own key format and allows the published development keys)
 secrets: $(GITLEAKS)
 	$(GITLEAKS) dir --no-banner --redact --config .gitleaks.toml .
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \
-	  $(GITLEAKS) git --no-banner --redact --config .gitleaks.toml . ; \
+	  $(GITLEAKS) git --no-banner --redact --config .gitleaks.toml --log-opts="--full-history HEAD" . ; \
 	else echo "not a git checkout: history not scanned"; fi
 
 ## vulncheck: govulncheck over the module (both builds) against a database
