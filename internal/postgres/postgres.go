@@ -85,6 +85,10 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*pgxpool.Pool,
 		// it for long, since those are transaction-local.
 		cfg.ConnConfig.RuntimeParams["bulwark.scope"] = maintenanceScope
 	}
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		registerUUID(c.TypeMap())
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: create pool: %w", err)

@@ -369,3 +369,26 @@ func TestServiceConnectionsReuseTheirPlans(t *testing.T) {
 		t.Errorf("items query: %d generic plans, %d custom plans over 20 executions; want 20 generic, 0 custom", generic, custom)
 	}
 }
+
+// Ids travel as uuid.UUID both ways, alone, in arrays and as NULL, on the
+// codec Open registers (uuid.go).
+func TestUUIDsRoundTrip(t *testing.T) {
+	f := newFixture(t)
+	pool := open(t, f.db.Service, postgres.Options{})
+	want, list := uuid.New(), []uuid.UUID{uuid.New(), uuid.New()}
+	var got, zero uuid.UUID
+	var gotList []uuid.UUID
+	var null *uuid.UUID
+	err := pool.QueryRow(t.Context(), `SELECT $1::uuid, $2::uuid[], NULL::uuid, NULL::uuid, $1::uuid::text`, want, list).
+		Scan(&got, &gotList, &null, &zero, new(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want || !slices.Equal(gotList, list) || null != nil || zero != uuid.Nil {
+		t.Errorf("got %v %v %v %v, want %v %v <nil> %v", got, gotList, null, zero, want, list, uuid.Nil)
+	}
+	var text string
+	if err := pool.QueryRow(t.Context(), `SELECT $1::uuid::text`, want).Scan(&text); err != nil || text != want.String() {
+		t.Errorf("the id as PostgreSQL reads it: %q, %v; want %q", text, err, want)
+	}
+}
