@@ -28,6 +28,28 @@ SELECT id, owner_id, status, total_cents, currency, shipping_address, note, crea
 FROM orders
 WHERE id = $1 AND owner_id = $2;
 
+-- GET /orders/{id}: the order and its lines in one statement, so one round
+-- trip (with the identity in front of it, postgres.Scoped) where an order
+-- and then its items took two. The lines come as one array per column in
+-- line order: pgx decodes arrays in binary, where a json_agg would be text
+-- the service parses again. An order without lines gets NULL arrays. The
+-- lateral subquery reaches order_items by its primary key (order_id, line)
+-- for the one order the WHERE clause found by its own, whatever the plan.
+-- name: GetOrderWithItemsForOwner :one
+SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.created_at, o.updated_at,
+       i.product_ids::uuid[] AS item_product_ids, i.names::text[] AS item_names,
+       i.quantities::integer[] AS item_quantities, i.unit_price_cents::bigint[] AS item_unit_price_cents
+FROM orders o
+CROSS JOIN LATERAL (
+    SELECT array_agg(oi.product_id ORDER BY oi.line) AS product_ids,
+           array_agg(oi.name ORDER BY oi.line) AS names,
+           array_agg(oi.quantity ORDER BY oi.line) AS quantities,
+           array_agg(oi.unit_price_cents ORDER BY oi.line) AS unit_price_cents
+    FROM order_items oi
+    WHERE oi.order_id = o.id
+) i
+WHERE o.id = sqlc.arg(id) AND o.owner_id = sqlc.arg(owner_id);
+
 -- name: ListOrdersForOwnerCreatedAtDesc :many
 SELECT id, owner_id, status, total_cents, currency, shipping_address, note, created_at, updated_at
 FROM orders

@@ -850,6 +850,71 @@ func (q *Queries) GetOrderForOwner(ctx context.Context, arg GetOrderForOwnerPara
 	return i, err
 }
 
+const getOrderWithItemsForOwner = `-- name: GetOrderWithItemsForOwner :one
+SELECT o.id, o.owner_id, o.status, o.total_cents, o.currency, o.shipping_address, o.note, o.created_at, o.updated_at,
+       i.product_ids::uuid[] AS item_product_ids, i.names::text[] AS item_names,
+       i.quantities::integer[] AS item_quantities, i.unit_price_cents::bigint[] AS item_unit_price_cents
+FROM orders o
+CROSS JOIN LATERAL (
+    SELECT array_agg(oi.product_id ORDER BY oi.line) AS product_ids,
+           array_agg(oi.name ORDER BY oi.line) AS names,
+           array_agg(oi.quantity ORDER BY oi.line) AS quantities,
+           array_agg(oi.unit_price_cents ORDER BY oi.line) AS unit_price_cents
+    FROM order_items oi
+    WHERE oi.order_id = o.id
+) i
+WHERE o.id = $1 AND o.owner_id = $2
+`
+
+type GetOrderWithItemsForOwnerParams struct {
+	ID      uuid.UUID
+	OwnerID uuid.UUID
+}
+
+type GetOrderWithItemsForOwnerRow struct {
+	ID                 uuid.UUID
+	OwnerID            uuid.UUID
+	Status             string
+	TotalCents         int64
+	Currency           string
+	ShippingAddress    []byte
+	Note               string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	ItemProductIds     []uuid.UUID
+	ItemNames          []string
+	ItemQuantities     []int32
+	ItemUnitPriceCents []int64
+}
+
+// GET /orders/{id}: the order and its lines in one statement, so one round
+// trip (with the identity in front of it, postgres.Scoped) where an order
+// and then its items took two. The lines come as one array per column in
+// line order: pgx decodes arrays in binary, where a json_agg would be text
+// the service parses again. An order without lines gets NULL arrays. The
+// lateral subquery reaches order_items by its primary key (order_id, line)
+// for the one order the WHERE clause found by its own, whatever the plan.
+func (q *Queries) GetOrderWithItemsForOwner(ctx context.Context, arg GetOrderWithItemsForOwnerParams) (GetOrderWithItemsForOwnerRow, error) {
+	row := q.db.QueryRow(ctx, getOrderWithItemsForOwner, arg.ID, arg.OwnerID)
+	var i GetOrderWithItemsForOwnerRow
+	err := row.Scan(
+		&i.ID,
+		&i.OwnerID,
+		&i.Status,
+		&i.TotalCents,
+		&i.Currency,
+		&i.ShippingAddress,
+		&i.Note,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.ItemProductIds,
+		&i.ItemNames,
+		&i.ItemQuantities,
+		&i.ItemUnitPriceCents,
+	)
+	return i, err
+}
+
 const listOrderItemsForOwner = `-- name: ListOrderItemsForOwner :many
 SELECT oi.order_id, oi.line, oi.product_id, oi.name, oi.quantity, oi.unit_price_cents
 FROM order_items oi

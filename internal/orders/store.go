@@ -75,19 +75,40 @@ func (s *Store) products(ctx context.Context) ([]Product, error) {
 	return out, nil
 }
 
+// getForOwner loads an order with its lines in one statement, one round
+// trip (GetOrderWithItemsForOwner, docs/performance.md).
 func (s *Store) getForOwner(ctx context.Context, owner, id uuid.UUID) (Order, error) {
-	row, err := s.q.GetOrderForOwner(ctx, db.GetOrderForOwnerParams{ID: id, OwnerID: owner})
+	row, err := s.q.GetOrderWithItemsForOwner(ctx, db.GetOrderWithItemsForOwnerParams{ID: id, OwnerID: owner})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Order{}, fmt.Errorf("order %s for %s: %w", id, owner, ErrNotFound)
 	}
 	if err != nil {
 		return Order{}, fmt.Errorf("load order %s: %w", id, err)
 	}
-	orders, err := s.withItems(ctx, s.q, owner, []orderRow{orderRow(row)})
+	o, err := orderRow{
+		ID: row.ID, OwnerID: row.OwnerID, Status: row.Status, TotalCents: row.TotalCents, Currency: row.Currency,
+		ShippingAddress: row.ShippingAddress, Note: row.Note, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt,
+	}.toOrder()
 	if err != nil {
 		return Order{}, err
 	}
-	return orders[0], nil
+	// The four arrays come from one aggregate over the same rows, so they
+	// have the same length; a shorter one would be a bug in the query, and
+	// is reported rather than read past.
+	n := len(row.ItemProductIds)
+	if len(row.ItemNames) != n || len(row.ItemQuantities) != n || len(row.ItemUnitPriceCents) != n {
+		return Order{}, fmt.Errorf("load order %s: item arrays of different lengths", id)
+	}
+	if n > 0 {
+		o.Items = make([]Item, n)
+		for i := range n {
+			o.Items[i] = Item{
+				ProductID: row.ItemProductIds[i], Name: row.ItemNames[i],
+				Quantity: int(row.ItemQuantities[i]), UnitPriceCents: row.ItemUnitPriceCents[i],
+			}
+		}
+	}
+	return o, nil
 }
 
 // listForOwner fetches a page of owner's orders (ListPage) with the

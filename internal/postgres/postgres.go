@@ -65,11 +65,29 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*pgxpool.Pool,
 		// statement of every connection, reconnections included.
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
 	}
+	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
+		// Plan each prepared statement once per connection. Left to
+		// choose (auto), PostgreSQL kept planning the list page's items
+		// query afresh on every execution (0 generic plans of 8,000), and
+		// under row-level security every plan expands the policies: that
+		// planning was database CPU spent on every page. A generic plan
+		// cannot see the values, which is what can make it bad; every list
+		// query's generic plan is checked, as the service's role, by
+		// TestListQueriesUseIndexes and TestPageItemsAreFetchedByID
+		// (tests/plan_test.go), and the other statements are lookups by
+		// primary key. plan_cache_mode in DATABASE_URL (options=-c...)
+		// overrides it.
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	}
 	if opts.Maintenance {
 		// In the startup message too: a custom setting is a session's
 		// from its first statement, and no request's identity can replace
 		// it for long, since those are transaction-local.
 		cfg.ConnConfig.RuntimeParams["bulwark.scope"] = maintenanceScope
+	}
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		registerUUID(c.TypeMap())
+		return nil
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -71,7 +71,7 @@ func serveBaseline(ctx context.Context, getenv func(string) string, stdout io.Wr
 
 	// Ceilings for measurement 2 (docs/performance.md): what an HTTP server
 	// in Go reaches on this machine with no handler work at all, and with
-	// nothing but the endpoint's two statements (no mapping, no JSON). If
+	// nothing but the endpoint's statement (no mapping, no JSON). If
 	// even these stay under the target's share of pgbench, no handler can
 	// reach it here: the gap is HTTP and the load generator sharing the
 	// cores, not the defences.
@@ -84,10 +84,7 @@ func serveBaseline(ctx context.Context, getenv func(string) string, stdout io.Wr
 		}
 		owner := auth.UserID(c)
 		ctx := c.Request().Context()
-		if _, err := q.GetOrderForOwner(ctx, db.GetOrderForOwnerParams{ID: id, OwnerID: owner}); err != nil {
-			return err
-		}
-		if _, err := q.ListOrderItemsForOwner(ctx, db.ListOrderItemsForOwnerParams{OrderIds: []uuid.UUID{id}, OwnerID: owner}); err != nil {
+		if _, err := q.GetOrderWithItemsForOwner(ctx, db.GetOrderWithItemsForOwnerParams{ID: id, OwnerID: owner}); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)

@@ -45,6 +45,10 @@ type bench struct {
 	noRLS      *server
 	postmaster int // the database server's pid, for its CPU; 0 if unknown
 	script     string
+	// apiBin and secureEnv start another secure server (7, 8): the built
+	// ./cmd/api and the secure server's whole environment.
+	apiBin    string
+	secureEnv []string
 
 	users []userCreds
 	rows  []row
@@ -124,9 +128,9 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	// The secure server connects as the service's role, under row-level
 	// security, as production must (it refuses any other login).
-	b.secure, err = startServer(ctx, "api", api, []string{"serve"},
-		append([]string{"APP_ENV=production", "DATABASE_URL=" + withPoolSize(db.service, b.opt.poolSize)}, secureEnv...),
-		filepath.Join(dir, "api.log"), "/readyz")
+	b.apiBin = api
+	b.secureEnv = append([]string{"APP_ENV=production", "DATABASE_URL=" + withPoolSize(db.service, b.opt.poolSize)}, secureEnv...)
+	b.secure, err = startServer(ctx, "api", api, []string{"serve"}, b.secureEnv, filepath.Join(dir, "api.log"), "/readyz")
 	if err != nil {
 		return err
 	}
@@ -171,11 +175,14 @@ func (b *bench) run(ctx context.Context) error {
 		{"6", b.rlsCost},
 		{"4", b.bruteForce},
 		{"3", b.keyset},
+		{"7", b.redisLimiter},
+		// The profile last, on a server of its own; only with -profile.
+		{"8", b.profile},
 	}
 	for _, s := range steps {
 		// Measurement 2 comes from the same rounds as 1.
 		wanted := strings.Contains(b.opt.only, s.id) || (s.id == "1" && strings.Contains(b.opt.only, "2"))
-		if b.opt.only != "" && !wanted {
+		if b.opt.only != "" && !wanted || s.id == "8" && b.opt.profile == "" {
 			continue
 		}
 		if err := s.fn(ctx); err != nil {

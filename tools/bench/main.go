@@ -48,11 +48,16 @@ type options struct {
 	attackRate  int
 	fileMiB     int
 	only        string
+	profile     string
+	scale       bool
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "baseline" {
 		return serveBaseline(ctx, getenv, stdout)
+	}
+	if len(args) > 0 && args[0] == "profiled-api" {
+		return serveProfiled(ctx, args[1:], getenv, stdout, stderr)
 	}
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -66,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.IntVar(&o.attackRate, "attack-rate", 200, "login guesses per second during the brute force")
 	fs.IntVar(&o.fileMiB, "file-mib", 0, "size of the transferred file (default 512, smoke 64)")
 	fs.StringVar(&o.only, "only", "", "run only these measurements, e.g. 1,2 (default all)")
+	fs.StringVar(&o.profile, "profile", "", "write the secure server's CPU profile under the closed-loop load to this file (measurement 8)")
+	fs.BoolVar(&o.scale, "scale", false, "10 million orders (100,000 customers) instead of 1.1 million: the keyset measurements at scale; not for CI, some minutes of loading")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -96,6 +103,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if o.smoke {
 		d.Users, d.Heavy = 1_000, 4
+	}
+	if o.scale {
+		// 99,990 customers with 100 orders and 10 with 10,000: 10,099,000
+		// orders, 20 million lines, loaded as the full run loads its own.
+		d.Users = 100_000
 	}
 	b := &bench{opt: o, d: d, out: stdout, getenv: getenv}
 	if err := b.run(ctx); err != nil {

@@ -45,10 +45,15 @@ func (b *bench) warm(ctx context.Context, trs ...vegeta.Targeter) {
 // capacity runs one closed-loop round against srv and also returns the
 // server's CPU time per request, in microseconds.
 func (b *bench) capacity(ctx context.Context, srv *server, tr vegeta.Targeter) (round, float64, error) {
+	return b.capacityFor(ctx, srv, tr, b.opt.round)
+}
+
+// capacityFor is capacity for a round of length d.
+func (b *bench) capacityFor(ctx context.Context, srv *server, tr vegeta.Targeter, d time.Duration) (round, float64, error) {
 	var cpu time.Duration
 	r, err := b.steady(ctx, srv.name+" closed loop", func() round {
 		before, _ := srv.cpuTime()
-		r := closedLoop(ctx, tr, b.opt.concurrency, b.opt.round)
+		r := closedLoop(ctx, tr, b.opt.concurrency, d)
 		after, _ := srv.cpuTime()
 		cpu = after - before
 		return r
@@ -95,17 +100,20 @@ func (b *bench) throughput(ctx context.Context) error {
 	if _, err := runPgbench(ctx, b.dbURL, b.script, b.opt.concurrency, time.Second); err != nil {
 		return err
 	}
-	var capSecure, capBaseline, tps, cpuSecure, cpuBaseline []float64
+	var capSecure, capBaseline, tps, cpuSecure, cpuBaseline, dbSecure []float64
 	for i := range b.opt.rounds {
 		for j := range 3 {
 			switch (i + j) % 3 {
 			case 0:
+				dbBefore := b.databaseCPU()
 				r, cpu, err := b.capacity(ctx, b.secure, secure)
 				if err != nil {
 					return err
 				}
-				capSecure, cpuSecure = append(capSecure, r.Throughput), append(cpuSecure, cpu)
-				b.logf("round %d secure   closed loop c=%d: %s; server CPU %.0f µs/req", i+1, b.opt.concurrency, r, cpu)
+				db := float64((b.databaseCPU() - dbBefore).Microseconds()) / float64(max(r.Requests, 1))
+				capSecure, cpuSecure, dbSecure = append(capSecure, r.Throughput), append(cpuSecure, cpu), append(dbSecure, db)
+				b.logf("round %d secure   closed loop c=%d: %s; server CPU %.0f µs/req, database CPU %.0f µs/req (%.2f)",
+					i+1, b.opt.concurrency, r, cpu, db, cpu/max(db, 1))
 			case 1:
 				r, cpu, err := b.capacity(ctx, b.baseline, baseline)
 				if err != nil {
@@ -124,9 +132,23 @@ func (b *bench) throughput(ctx context.Context) error {
 		}
 	}
 	s, base, pg := median(capSecure), median(capBaseline), median(tps)
-	b.add(row{id: "1", what: "GET /orders/{id} throughput, secure ÷ no-security baseline", value: s / base, atLeast: true, target: 0.85,
+	b.add(row{id: "1", what: "GET /orders/{id} throughput, secure ÷ no-security baseline", value: s / base, atLeast: true, target: 0.92,
 		detail: fmt.Sprintf("%.0f vs %.0f req/s, closed loop, %d in flight; server CPU per request %.0f vs %.0f µs (ratio %.2f)",
 			s, base, b.opt.concurrency, median(cpuSecure), median(cpuBaseline), median(cpuBaseline)/median(cpuSecure))})
+	// The service's CPU per request against the database's, in the same
+	// secure rounds: above 1, the service spends more on a request than
+	// PostgreSQL does finding, checking (row-level security) and sending
+	// the rows. The ratio is the median of the rounds' ratios, each round's
+	// two figures taken over the same seconds.
+	if b.postmaster != 0 {
+		ratios := make([]float64, len(cpuSecure))
+		for i := range cpuSecure {
+			ratios[i] = cpuSecure[i] / max(dbSecure[i], 1)
+		}
+		b.add(row{id: "1", what: "GET /orders/{id} service CPU per request ÷ PostgreSQL CPU per request (secure)", value: median(ratios), target: 1.0,
+			detail: fmt.Sprintf("%.0f vs %.0f µs per request (medians of %d rounds; PostgreSQL: every process of the cluster, from /proc)",
+				median(cpuSecure), median(dbSecure), len(cpuSecure))})
+	}
 
 	// Latency at equal load: half of the secure server's capacity, offered
 	// open-loop to each in turn.
@@ -161,7 +183,7 @@ func (b *bench) throughput(ctx context.Context) error {
 	}
 	b.add(row{id: "2", what: "GET /orders/{id} req/s ÷ pgbench tps of the same SQL", value: s / pg, atLeast: true, target: 0.35,
 		detail: fmt.Sprintf("%.0f req/s vs %.0f tps, both %d in flight, -M prepared; ceilings on this machine, same concurrency: "+
-			"an empty Go HTTP handler %.0f req/s (%.2f of pgbench), the endpoint's two statements alone over HTTP %.0f req/s (%.2f)",
+			"an empty Go HTTP handler %.0f req/s (%.2f of pgbench), the endpoint's statement alone over HTTP %.0f req/s (%.2f)",
 			s, pg, b.opt.concurrency, ceilEmpty, ceilEmpty/pg, ceilSQL, ceilSQL/pg)})
 	b.loadRate = rate
 	return nil
@@ -292,9 +314,9 @@ func (b *bench) keyset(ctx context.Context) error {
 	}
 	small, big, deep := variants[0], variants[1], variants[2]
 	b.add(row{id: "3", what: fmt.Sprintf("list page p50, %d orders ÷ %d orders", b.d.HeavyOrders, b.d.RegularOrders),
-		value: median(big.p50) / median(small.p50), target: 1.2,
+		value: median(big.p50) / median(small.p50), target: 1.1,
 		detail: fmt.Sprintf("%.2f vs %.2f ms (p99 %.2f vs %.2f) at %.0f req/s", median(big.p50), median(small.p50), median(big.p99), median(small.p99), rate)})
-	b.add(row{id: "3", what: "list page p50, page 100 ÷ page 1", value: median(deep.p50) / median(big.p50), target: 1.2,
+	b.add(row{id: "3", what: "list page p50, page 100 ÷ page 1", value: median(deep.p50) / median(big.p50), target: 1.1,
 		detail: fmt.Sprintf("%.2f vs %.2f ms (p99 %.2f vs %.2f) at %.0f req/s", median(deep.p50), median(big.p50), median(deep.p99), median(big.p99), rate)})
 	return nil
 }
