@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -30,10 +31,14 @@ func Resolve[T any](r Resource[T], notFound error, find func(c *echo.Context, id
 		return func(c *echo.Context) error {
 			id, err := uuid.Parse(c.Param("id"))
 			if err != nil {
+				c.Set(missKey, true)
 				return fmt.Errorf("%s id %q: %w", r.name, c.Param("id"), notFound)
 			}
 			v, err := find(c, id)
 			if err != nil {
+				// A miss counts against the caller's misses limit
+				// (LimitMisses): many in a row is someone probing ids.
+				c.Set(missKey, errors.Is(err, notFound))
 				return err
 			}
 			c.Set(r.name, v)
