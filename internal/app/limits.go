@@ -18,8 +18,8 @@ type Limits struct {
 	// AuthPerIP guards /auth/*: each request there may cost an argon2id
 	// hash, so it is far stricter.
 	AuthPerIP web.Policy
-	// Misses counts, per user, the {id}s the resolvers did not find for
-	// the caller (missing, malformed or someone else's): a customer
+	// Misses counts, per user, the well-formed {id}s the resolvers did not
+	// find for the caller (missing or someone else's): a customer
 	// follows a few stale links, a prober asks for many ids that are not
 	// theirs (docs/01-bola.md). Past it, the caller's {id} requests get 429.
 	Misses web.Policy

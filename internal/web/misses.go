@@ -12,7 +12,7 @@ import (
 const missKey = "web.resolve_miss"
 
 // LimitMisses answers enumeration (docs/01-bola.md): it counts the
-// caller's misses, the {id}s Resolve answered 404 (missing, malformed, or
+// caller's misses, the well-formed {id}s Resolve answered 404 (missing or
 // someone else's), under policy p, and once they are used up refuses the
 // caller's {id} requests with 429 until the allowance refills. The ids
 // stay unguessable either way; this makes probing for them slow, and

@@ -31,13 +31,15 @@ func Resolve[T any](r Resource[T], notFound error, find func(c *echo.Context, id
 		return func(c *echo.Context) error {
 			id, err := uuid.Parse(c.Param("id"))
 			if err != nil {
-				c.Set(missKey, true)
+				// Not a miss (LimitMisses): a malformed id names no
+				// resource, so it is no guess at one, and costs no lookup.
 				return fmt.Errorf("%s id %q: %w", r.name, c.Param("id"), notFound)
 			}
 			v, err := find(c, id)
 			if err != nil {
-				// A miss counts against the caller's misses limit
-				// (LimitMisses): many in a row is someone probing ids.
+				// A well-formed id that is not the caller's counts against
+				// their misses limit (LimitMisses): many in a short time is
+				// someone guessing ids.
 				c.Set(missKey, errors.Is(err, notFound))
 				return err
 			}
