@@ -22,12 +22,11 @@ import (
 // the kinds of security events (each in the log and in
 // bulwark_security_events_total), and further series that must move.
 type family struct {
-	issue  string
-	extra  []attack.Attack // attacks of this family the catalogue lacks
-	kinds  []string
-	moves  []string // series prefixes that must grow
-	start  func(t *testing.T) *server
-	secret func(srv *server) []string // secrets of the stage, besides the target's
+	issue string
+	extra []attack.Attack // attacks of this family the catalogue lacks
+	kinds []string
+	moves []string // series prefixes that must grow
+	start func(t *testing.T) *server
 }
 
 // Every attack family of the catalogue that a security event answers is

@@ -68,7 +68,7 @@ type Reason string
 
 // Reasons.
 const (
-	ReasonInvalidCredentials Reason = "invalid_credentials"
+	ReasonInvalidCredentials Reason = "invalid_credentials" //nolint:gosec // G101: a reason's name, not a credential.
 
 	ReasonTokenMissing     Reason = "missing"
 	ReasonTokenMalformed   Reason = "malformed"
