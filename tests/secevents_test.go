@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -305,4 +307,38 @@ func routeTemplates(t *testing.T) map[string]bool {
 		out[r.Path] = true
 	}
 	return out
+}
+
+// A refused start is a security event too: the log says so in the stream
+// an operator watches, without the refused value.
+func TestConfigRefusalIsASecurityEvent(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		env    map[string]string
+		reason string
+	}{
+		{"metrics on the API's port", map[string]string{"HTTP_ADDR": "127.0.0.1:8080", "METRICS_ADDR": "127.0.0.1:8080"}, "invalid_setting"},
+		{"a development key in production", map[string]string{"APP_ENV": "production", "JWT_SIGNING_KEYS": config.DevSigningKey}, "invalid_setting"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := app.Run(context.Background(), []string{"serve"}, func(k string) string { return tt.env[k] }, &stdout, &stderr)
+			if err == nil {
+				t.Fatal("the configuration was accepted")
+			}
+			var ev secEvent
+			for line := range strings.SplitSeq(stdout.String(), "\n") {
+				if json.Unmarshal([]byte(line), &ev) == nil && ev.Event == "security" {
+					break
+				}
+			}
+			if ev.Kind != "config_refused" || ev.Reason != tt.reason {
+				t.Errorf("no config_refused/%s event in %q", tt.reason, stdout.String())
+			}
+			_, devSecret, _ := strings.Cut(config.DevSigningKey, ":")
+			if strings.Contains(stdout.String(), devSecret) {
+				t.Error("the event line carries the refused key")
+			}
+		})
+	}
 }
