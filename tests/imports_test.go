@@ -24,7 +24,7 @@ const module = "github.com/bulwark-dev/bulwark"
 // infrastructure are the service packages below the domains: they know
 // nothing of orders, files or users.
 func infrastructure() []string {
-	return []string{"internal/web", "internal/config", "internal/postgres", "internal/postgres/cluster", "internal/db"}
+	return []string{"internal/web", "internal/web/secevent", "internal/web/metrics", "internal/config", "internal/postgres", "internal/postgres/cluster", "internal/db"}
 }
 
 // testOnly are outside modules that exist for tests and tools; the

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,12 @@ func waitReady(t *testing.T, base string) {
 // Run to return and gives its error.
 func bootServer(ctx context.Context, t *testing.T, env map[string]string) (string, *logBuffer, func() error) {
 	t.Helper()
+	if _, ok := env["METRICS_ADDR"]; !ok {
+		// Servers of one test run side by side: each gets a free port for
+		// its metrics, as for its API.
+		env = maps.Clone(env)
+		env["METRICS_ADDR"] = "127.0.0.1:0"
+	}
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(ctx)
 	if err := app.Run(ctx, []string{"seed"}, getenv, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
@@ -133,6 +140,15 @@ type logBuffer struct {
 	buf    bytes.Buffer
 	listen chan string
 	once   sync.Once
+	// metrics is the address of the metrics listener, once it logged it.
+	metrics string
+}
+
+// MetricsAddr is where the server serves GET /metrics ("" if it does not).
+func (l *logBuffer) MetricsAddr() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.metrics
 }
 
 func newLogBuffer() *logBuffer { return &logBuffer{listen: make(chan string, 1)} }
@@ -147,6 +163,9 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 		}
 		if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "listening" {
 			l.once.Do(func() { l.listen <- entry.Addr })
+		}
+		if entry.Msg == "metrics listening" {
+			l.metrics = entry.Addr
 		}
 	}
 	return l.buf.Write(p)

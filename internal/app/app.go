@@ -19,7 +19,9 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/orders"
 	"github.com/bulwark-dev/bulwark/internal/outbound"
 	"github.com/bulwark-dev/bulwark/internal/web"
+	"github.com/bulwark-dev/bulwark/internal/web/metrics"
 	"github.com/bulwark-dev/bulwark/internal/web/redislimit"
+	"github.com/bulwark-dev/bulwark/internal/web/secevent"
 )
 
 // Parts are the swappable pieces of the HTTP stack. The secure build uses
@@ -70,12 +72,18 @@ type Deps struct {
 	Pool    *pgxpool.Pool
 	Hasher  *auth.Hasher
 	Storage files.Storage
+	// Metrics and Events are what an operator watches (metrics.go); nil
+	// measures and reports nothing (Routes, tests that need neither).
+	Metrics *metrics.Metrics
+	Events  *secevent.Emitter
 }
 
 // New assembles the service's HTTP handler from deps and parts. It fails
 // when the route table does not pass register's checks, so a server with
 // a route that declares no policy never starts.
 func New(deps Deps, parts Parts) (*echo.Echo, error) {
+	// Every limit's decisions are counted, whichever limiter the parts hold.
+	parts.Limiter = deps.Metrics.Limiter(parts.Limiter)
 	e := echo.NewWithConfig(echo.Config{
 		Logger:           deps.Logger,
 		HTTPErrorHandler: parts.ErrorHandler,
@@ -126,6 +134,7 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 		requireAdmin: auth.RequireRole(authStore, auth.RoleAdmin),
 		staffOrder:   h.admin.ResolveOrder,
 		perUser:      web.RateLimit(parts.Limiter, parts.Limits.PerUser, byUser),
+		misses:       web.LimitMisses(parts.Limiter, parts.Limits.Misses, byUser),
 	}
 	e.Use(stack(deps, parts)...)
 	if err := register(e, routes(deps, parts, h), mw, parts.Handlers); err != nil {

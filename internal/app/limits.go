@@ -18,6 +18,11 @@ type Limits struct {
 	// AuthPerIP guards /auth/*: each request there may cost an argon2id
 	// hash, so it is far stricter.
 	AuthPerIP web.Policy
+	// Misses counts, per user, the well-formed {id}s the resolvers did not
+	// find for the caller (missing or someone else's): a customer
+	// follows a few stale links, a prober asks for many ids that are not
+	// theirs (docs/01-bola.md). Past it, the caller's {id} requests get 429.
+	Misses web.Policy
 	// LoginPerAccount counts failed logins per target account, so a brute
 	// force spread over many addresses still stops.
 	LoginPerAccount web.Policy
@@ -32,6 +37,7 @@ func DefaultLimits() Limits {
 	return Limits{
 		PerIP:   web.Policy{Name: "ip", Burst: 200, Period: 20 * time.Second},
 		PerUser: web.Policy{Name: "user", Burst: 120, Period: 20 * time.Second},
+		Misses:  web.Policy{Name: "misses", Burst: 20, Period: time.Minute},
 		// Authentication fails closed when the shared limiter is down: an
 		// outage must not become a window for unlimited guessing.
 		AuthPerIP:       web.Policy{Name: "auth-ip", Burst: 10, Period: time.Minute, FailClosed: true},

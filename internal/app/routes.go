@@ -181,6 +181,7 @@ type middlewares struct {
 	requireAdmin echo.MiddlewareFunc
 	staffOrder   echo.MiddlewareFunc
 	perUser      echo.MiddlewareFunc
+	misses       echo.MiddlewareFunc
 }
 
 // guard returns the middleware that enforces p, outermost first. Every
@@ -193,22 +194,25 @@ func (mw middlewares) guard(p Policy) ([]echo.MiddlewareFunc, bool) {
 		return nil, true
 	case Customer:
 		return signedIn, true
+	// The misses limit wraps each {id} resolver: a caller who keeps asking
+	// for ids that are not theirs is probing, and is slowed (LimitMisses).
 	case OrderOwner:
-		return append(signedIn, mw.ownedOrder), true
+		return append(signedIn, mw.misses, mw.ownedOrder), true
 	case FileOwner:
-		return append(signedIn, mw.ownedFile), true
+		return append(signedIn, mw.misses, mw.ownedFile), true
 	case Staff:
 		return append(signedIn, mw.requireAdmin), true
 	case StaffOrder:
-		return append(signedIn, mw.requireAdmin, mw.staffOrder), true
+		return append(signedIn, mw.requireAdmin, mw.misses, mw.staffOrder), true
 	}
 	return nil, false
 }
 
 // stack is the middleware every request passes before its route's own.
 //
-// Order matters: the request id first so every later line can carry it;
-// the logger outside Recover so a panic is logged as the 500 it becomes;
+// Order matters: the request id first so every later line can carry it,
+// security events included; the logger and the metrics outside Recover so
+// a panic is logged and counted as the 500 it becomes;
 // headers before the handler so error responses carry them too.
 // The per-IP limit runs before CORS, which answers preflights itself.
 // Load shedding comes after the per-IP limit, so one flooding client is
@@ -218,7 +222,9 @@ func (mw middlewares) guard(p Policy) ([]echo.MiddlewareFunc, bool) {
 func stack(deps Deps, parts Parts) []echo.MiddlewareFunc {
 	return []echo.MiddlewareFunc{
 		web.RequestIDMiddleware(),
+		web.SecurityEvents(deps.Events),
 		web.RequestLogger(deps.Logger),
+		deps.Metrics.Middleware(),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}),
 		web.SecurityHeaders(),
 		web.RateLimit(parts.Limiter, parts.Limits.PerIP, web.ByIP),

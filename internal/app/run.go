@@ -19,6 +19,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/postgres"
 	"github.com/bulwark-dev/bulwark/internal/postgres/cluster"
 	"github.com/bulwark-dev/bulwark/internal/seed"
+	"github.com/bulwark-dev/bulwark/internal/web/secevent"
 )
 
 const usage = "usage: api [serve|migrate|seed]"
@@ -45,10 +46,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	cfg, err := config.Load(getenv)
 	if err != nil {
+		refused(stdout, secevent.ReasonInvalidSetting)
 		return fmt.Errorf("configuration: %w", err)
 	}
 	// Before anything starts: a refused setting must not cost a database.
 	if err := checkWorkshopSettings(getenv, cfg); err != nil {
+		refused(stdout, secevent.ReasonWorkshopSetting)
 		return err
 	}
 	if command == "seed" && cfg.IsProduction() {
@@ -183,6 +186,7 @@ func runServer(ctx context.Context, cfg config.Config, getenv func(string) strin
 	// and tools may connect as a superuser, only says so.
 	if err := postgres.CheckServiceRole(ctx, r.pool); err != nil {
 		if cfg.IsProduction() {
+			secevent.NewEmitter(logger).Emit(ctx, secevent.Event{Kind: secevent.ConfigRefused, Reason: secevent.ReasonDatabaseRole})
 			return fmt.Errorf("production refuses this database login: %w", err)
 		}
 		logger.Warn("ROW-LEVEL SECURITY DOES NOT PROTECT THIS SERVER", "reason", err.Error())
@@ -207,7 +211,16 @@ func runServer(ctx context.Context, cfg config.Config, getenv func(string) strin
 		return err
 	}
 	defer closeLimiter()
-	deps := Deps{Config: cfg, Logger: logger, Pool: r.pool, Hasher: r.hasher, Storage: r.storage}
+	m, events, err := observability(logger, r.pool, limiter)
+	if err != nil {
+		return err
+	}
+	stopMetrics, err := serveMetrics(ctx, cfg, m, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	deps := Deps{Config: cfg, Logger: logger, Pool: r.pool, Hasher: r.hasher, Storage: r.storage, Metrics: m, Events: events}
 	parts, addRoutes, closeWorkshop, err := applyWorkshop(ctx, getenv, deps, SecureParts(cfg, logger, limiter), stdout)
 	if err != nil {
 		return err
@@ -219,6 +232,15 @@ func runServer(ctx context.Context, cfg config.Config, getenv func(string) strin
 	}
 	addRoutes(handler)
 	return serve(ctx, cfg, handler, logger, onListen)
+}
+
+// refused records a refused start as a security event: a configuration
+// that an attacker (or a hurried operator) weakened is stopped at start,
+// and the log says so in the stream an operator watches. The reason only:
+// the error, returned to main, names the setting; it is not repeated here
+// because a malformed value could be a secret.
+func refused(stdout io.Writer, reason secevent.Reason) {
+	secevent.NewEmitter(NewLogger(stdout, "info")).Emit(context.Background(), secevent.Event{Kind: secevent.ConfigRefused, Reason: reason})
 }
 
 // printDemoHelp tells the person who ran `make demo` where to look.

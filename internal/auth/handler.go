@@ -1,11 +1,13 @@
 package auth
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v5"
 
 	"github.com/bulwark-dev/bulwark/internal/web"
+	"github.com/bulwark-dev/bulwark/internal/web/secevent"
 )
 
 // Handler is the HTTP face of the auth service: bind, validate, call, map.
@@ -55,12 +57,15 @@ func (h *Handler) Login(c *echo.Context) error {
 	// allowance, which no spread of addresses gets around.
 	guesser := account + "|" + web.IPKey(c.RealIP())
 	if err := web.CheckBackoff(c, h.limiter, h.loginBackoff, guesser); err != nil {
-		return err
+		return lockedOut(c, err, h.loginBackoff.Name)
 	}
 	if err := web.Check(c, h.limiter, h.loginPerAccount, account, 1); err != nil {
-		return err
+		return lockedOut(c, err, h.loginPerAccount.Name)
 	}
 	s, err := h.svc.Login(c.Request().Context(), req.Email, req.Password)
+	if errors.Is(err, ErrInvalidCredentials) {
+		secevent.Emit(c.Request().Context(), secevent.SignInFailed, secevent.ReasonInvalidCredentials)
+	}
 	if err != nil {
 		return err
 	}
@@ -73,6 +78,16 @@ func (h *Handler) Login(c *echo.Context) error {
 	return c.JSON(http.StatusOK, toTokenResponse(s))
 }
 
+// lockedOut reports a login refused by one of the login limits (policy) as
+// a Lockout, on top of the RateLimited event every 429 is.
+func lockedOut(c *echo.Context, err error, policy string) error {
+	var tooMany *web.TooManyRequests
+	if errors.As(err, &tooMany) {
+		secevent.Emit(c.Request().Context(), secevent.Lockout, secevent.Reason(policy))
+	}
+	return err
+}
+
 // Refresh handles POST /auth/refresh.
 func (h *Handler) Refresh(c *echo.Context) error {
 	var req refreshRequest
@@ -80,6 +95,12 @@ func (h *Handler) Refresh(c *echo.Context) error {
 		return err
 	}
 	s, err := h.svc.Refresh(c.Request().Context(), req.RefreshToken)
+	switch {
+	case errors.Is(err, ErrRefreshTokenReused):
+		secevent.Emit(c.Request().Context(), secevent.RefreshReuse, secevent.ReasonFamilyRevoked)
+	case errors.Is(err, ErrInvalidRefreshToken):
+		secevent.Emit(c.Request().Context(), secevent.TokenRejected, secevent.ReasonRefreshInvalid)
+	}
 	if err != nil {
 		return err
 	}

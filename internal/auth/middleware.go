@@ -10,6 +10,7 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/postgres"
 	"github.com/bulwark-dev/bulwark/internal/web"
+	"github.com/bulwark-dev/bulwark/internal/web/secevent"
 )
 
 const userIDKey = "auth.user_id"
@@ -21,10 +22,12 @@ func Authenticate(tokens *Tokens) echo.MiddlewareFunc {
 		return func(c *echo.Context) error {
 			raw, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 			if !ok {
-				return unauthenticated(c, errors.New("no bearer token"))
+				secevent.Emit(c.Request().Context(), secevent.TokenRejected, secevent.ReasonTokenMissing)
+				return unauthenticated(c, errNoBearer)
 			}
 			id, err := tokens.Subject(raw)
 			if err != nil {
+				secevent.Emit(c.Request().Context(), secevent.TokenRejected, rejection(err))
 				return unauthenticated(c, err)
 			}
 			c.Set(userIDKey, id)
@@ -74,12 +77,14 @@ func RequireRole(store *Store, role string) echo.MiddlewareFunc {
 			id := UserID(c)
 			current, err := store.Role(c.Request().Context(), id)
 			if errors.Is(err, errNoRow) {
+				secevent.Emit(c.Request().Context(), secevent.TokenRejected, secevent.ReasonTokenDeletedUser)
 				return unauthenticated(c, errors.New("token for a deleted user"))
 			}
 			if err != nil {
 				return err
 			}
 			if current != role {
+				secevent.Emit(c.Request().Context(), secevent.StaffForbidden, secevent.ReasonRole)
 				return fmt.Errorf("user %s has role %q, route needs %q: %w", id, current, role, ErrForbidden)
 			}
 			if role == RoleAdmin {

@@ -146,7 +146,7 @@ func (s *Store) rotateRefreshToken(ctx context.Context, old, next []byte, now, e
 		return uuid.Nil, err
 	}
 	if reused {
-		return uuid.Nil, fmt.Errorf("refresh token reused, family revoked: %w", ErrInvalidRefreshToken)
+		return uuid.Nil, fmt.Errorf("%w: %w", ErrRefreshTokenReused, ErrInvalidRefreshToken)
 	}
 	return userID, nil
 }

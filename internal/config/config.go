@@ -48,6 +48,9 @@ type Config struct {
 	// process needs it only in the workshop build.
 	MigrateDatabaseURL Secret
 	HTTPAddr           string
+	// MetricsAddr is the Prometheus listener's, apart from the API's
+	// (validateMetrics); "off" serves no metrics.
+	MetricsAddr string
 
 	// CORSAllowedOrigins is an exact-match allowlist; empty means no
 	// cross-origin access at all.
@@ -172,6 +175,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DatabaseURL:        Secret(p.str("DATABASE_URL", "")),
 		MigrateDatabaseURL: Secret(p.str("MIGRATE_DATABASE_URL", "")),
 		HTTPAddr:           p.str("HTTP_ADDR", "127.0.0.1:8080"),
+		MetricsAddr:        p.str("METRICS_ADDR", DefaultMetricsAddr),
 		CORSAllowedOrigins: p.origins("CORS_ALLOWED_ORIGINS"),
 		TrustedProxies:     p.prefixes("TRUSTED_PROXIES"),
 		TokenIssuer:        p.str("JWT_ISSUER", "bulwark"),
@@ -299,6 +303,9 @@ func (c Config) validate() error {
 		return errors.New("LOG_LEVEL must be one of debug, info, warn, error")
 	}
 	if err := c.validateThirdParty(); err != nil {
+		return err
+	}
+	if err := c.validateMetrics(); err != nil {
 		return err
 	}
 	if !c.IsProduction() {

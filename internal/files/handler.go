@@ -14,6 +14,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/auth"
 	"github.com/bulwark-dev/bulwark/internal/orders"
 	"github.com/bulwark-dev/bulwark/internal/web"
+	"github.com/bulwark-dev/bulwark/internal/web/secevent"
 )
 
 // Handler is the HTTP face of the file service.
@@ -114,6 +115,9 @@ func (h *Handler) Delete(c *echo.Context) error {
 // only a valid link to a file deleted since gets a 404.
 func (h *Handler) Download(c *echo.Context) error {
 	f, rc, err := h.svc.OpenSigned(c.Request().Context(), http.MethodGet, c.QueryParams())
+	if errors.Is(err, ErrLinkInvalid) {
+		secevent.Emit(c.Request().Context(), secevent.SignatureInvalid, secevent.ReasonDownloadLink)
+	}
 	if err != nil {
 		return err
 	}

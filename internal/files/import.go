@@ -14,6 +14,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/orders"
 	"github.com/bulwark-dev/bulwark/internal/outbound"
 	"github.com/bulwark-dev/bulwark/internal/web"
+	"github.com/bulwark-dev/bulwark/internal/web/secevent"
 )
 
 // ErrImportFailed is the one answer for every fetch that did not produce a
@@ -58,12 +59,16 @@ func (h *ImportHandler) Import(c *echo.Context) error {
 	if err != nil {
 		var bad *outbound.URLError
 		if errors.As(err, &bad) {
+			secevent.Emit(c.Request().Context(), secevent.OutboundRefused, secevent.ReasonURL)
 			return &web.ValidationError{Fields: []web.FieldError{{Field: "url", Message: bad.Reason}}}
 		}
 		return fmt.Errorf("parse import url: %s: %w", err.Error(), ErrImportFailed)
 	}
 	ctx := c.Request().Context()
 	resp, err := h.fetch.Fetch(ctx, u)
+	if errors.Is(err, outbound.ErrRefused) {
+		secevent.Emit(ctx, secevent.OutboundRefused, secevent.ReasonDestination)
+	}
 	if err != nil {
 		// The cause reaches the log (the error handler logs the whole
 		// error) as text, never in the error chain: a timeout there would

@@ -11,6 +11,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/orders"
 	"github.com/bulwark-dev/bulwark/internal/postgres"
 	"github.com/bulwark-dev/bulwark/internal/web"
+	"github.com/bulwark-dev/bulwark/internal/web/secevent"
 )
 
 // Handler is the HTTP face of payments.
@@ -63,6 +64,7 @@ func (h *Handler) Webhook(c *echo.Context) error {
 		return fmt.Errorf("read webhook body: %w: %w", err, ErrBadEvent)
 	}
 	if err := h.verifier.Verify(c.Request().Header.Get(SignatureHeader), body); err != nil {
+		secevent.Emit(c.Request().Context(), secevent.SignatureInvalid, secevent.ReasonWebhook)
 		return err
 	}
 	ev, err := ParseEvent(body)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v5"
+
+	"github.com/bulwark-dev/bulwark/internal/web/secevent"
 )
 
 // BackoffPolicy slows down repeated attempts on one key exponentially:
@@ -105,6 +107,7 @@ func CheckBackoff(c *echo.Context, b Backoff, p BackoffPolicy, key string) error
 	if wait > 0 {
 		c.Response().Header().Set("RateLimit-Policy", fmt.Sprintf("%q;q=%d", p.Name, p.Free))
 		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+		secevent.Emit(c.Request().Context(), secevent.RateLimited, secevent.Reason(p.Name))
 		return &TooManyRequests{RetryAfter: wait}
 	}
 	return nil

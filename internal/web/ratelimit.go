@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v5"
+
+	"github.com/bulwark-dev/bulwark/internal/web/secevent"
 )
 
 // Policy is one rate limit: Burst requests at once, refilled at Burst per
@@ -167,11 +169,18 @@ func Check(c *echo.Context, l Limiter, p Policy, key string, cost int) error {
 	if err != nil {
 		return fmt.Errorf("rate limit %s: %w", p.Name, err)
 	}
+	return answer(c, p, d)
+}
+
+// answer writes the headers of decision d under p and returns a
+// *TooManyRequests when d refuses, which is a security event.
+func answer(c *echo.Context, p Policy, d Decision) error {
 	h := c.Response().Header()
 	h.Set("RateLimit-Policy", fmt.Sprintf("%q;q=%d;w=%d", p.Name, p.Burst, int(p.Period/time.Second)))
 	h.Set("RateLimit", fmt.Sprintf("%q;r=%d;t=%d", p.Name, d.Remaining, retryAfterSeconds(d.ResetAfter)))
 	if !d.Allowed {
 		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds(d.RetryAfter)))
+		secevent.Emit(c.Request().Context(), secevent.RateLimited, secevent.Reason(p.Name))
 		return &TooManyRequests{RetryAfter: d.RetryAfter}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -30,10 +31,16 @@ func Resolve[T any](r Resource[T], notFound error, find func(c *echo.Context, id
 		return func(c *echo.Context) error {
 			id, err := uuid.Parse(c.Param("id"))
 			if err != nil {
+				// Not a miss (LimitMisses): a malformed id names no
+				// resource, so it is no guess at one, and costs no lookup.
 				return fmt.Errorf("%s id %q: %w", r.name, c.Param("id"), notFound)
 			}
 			v, err := find(c, id)
 			if err != nil {
+				// A well-formed id that is not the caller's counts against
+				// their misses limit (LimitMisses): many in a short time is
+				// someone guessing ids.
+				c.Set(missKey, errors.Is(err, notFound))
 				return err
 			}
 			c.Set(r.name, v)
