@@ -30,6 +30,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/postgres/pgtest"
 	"github.com/bulwark-dev/bulwark/internal/web"
 	"github.com/bulwark-dev/bulwark/tools/attack"
+	"github.com/bulwark-dev/bulwark/tools/fakepay"
 )
 
 // minBatteryCases is the least the battery must try against the default
@@ -42,11 +43,11 @@ const minBatteryCases = 300
 // skipped (the test knows the signing key), none that could not run.
 // `go test -v -run Battery ./tests/` prints the cases per operation.
 func TestBatteryBlocksEveryCase(t *testing.T) {
-	srv := startServer(t, nil)
+	srv, opts := startBatteryServer(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	start := time.Now()
-	res, err := attack.Battery(attack.BatteryOptions{Served: servedRoutes(t)}).Run(ctx, srv.Target)
+	res, err := attack.Battery(opts).Run(ctx, srv.Target)
 	logTallies(t, res.Cases)
 	t.Logf("%s in %s: %s", res.Verdict, time.Since(start).Round(time.Second), res.Evidence)
 	if err != nil {
@@ -65,6 +66,70 @@ func TestBatteryBlocksEveryCase(t *testing.T) {
 	}
 	if total < minBatteryCases {
 		t.Errorf("the battery tried %d cases, want at least %d", total, minBatteryCases)
+	}
+}
+
+// startBatteryServer is startServer with what the battery needs for a
+// valid request to every operation: importFile may fetch the SSRF lab's
+// loopback "public" file server (IMPORT_ALLOW_HOSTS and IMPORT_ALLOW_HTTP,
+// as tests/ssrf_test.go allows it), payOrder reaches the fake payment
+// provider (tools/fakepay, as tests/payments_test.go starts it), and the
+// target holds that provider's webhook secret, so the battery signs
+// paymentWebhook's events. The options carry the served routes and the
+// URL to import.
+func startBatteryServer(t *testing.T, env map[string]string) (*server, attack.BatteryOptions) {
+	t.Helper()
+	lab := startLab(t)
+	secret := randomKey()
+	provider, err := fakepay.Start("127.0.0.1:0", "", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(provider.Close)
+	settings := ssrfEnv(t, lab, map[string]string{
+		"PAYMENT_PROVIDER_URL":    provider.URL,
+		"PAYMENT_WEBHOOK_SECRETS": "battery:" + base64.RawURLEncoding.EncodeToString(secret),
+	})
+	for k, v := range env {
+		settings[k] = v
+	}
+	srv := startServer(t, settings)
+	provider.SetWebhook(srv.URL + "/api/v1/webhooks/payments")
+	srv.Target.SSRF = lab
+	srv.Target.Webhook = &attack.WebhookKey{ID: "battery", Secret: secret}
+	return srv, attack.BatteryOptions{Served: servedRoutes(t), ImportURL: lab.PublicURL("/file.txt")}
+}
+
+// TestBatterySkipsWhatItCannotSign runs the battery's third-party
+// operations against a server it holds neither the webhook secret nor a
+// fetchable URL for: the cases that need a correctly signed event or a
+// URL the server would fetch are SKIPPED with the reason, never counted
+// BLOCKED, and the forged signatures, which need no secret, still run.
+func TestBatterySkipsWhatItCannotSign(t *testing.T) {
+	srv := startServer(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := attack.Battery(attack.BatteryOptions{Operations: []string{"importFile", "paymentWebhook"}}).Run(ctx, srv.Target)
+	logTallies(t, res.Cases)
+	if err != nil {
+		t.Fatalf("the battery could not run: %v", err)
+	}
+	rows := map[string]attack.Tally{}
+	for _, row := range res.Cases {
+		rows[row.Operation] = row
+		if row.Exploited+row.Unproven > 0 {
+			t.Errorf("%s: %d exploited, %d unproven: %s", row.Operation, row.Exploited, row.Unproven, strings.Join(row.Findings, "\n"))
+		}
+	}
+	for op, reason := range map[string]string{"importFile": "-import-url", "paymentWebhook": "-webhook-secret"} {
+		row := rows[op]
+		if row.Skipped == 0 || !strings.Contains(strings.Join(row.Findings, "\n"), reason) {
+			t.Errorf("%s: %d skipped, want some, each saying it needs %s: %v", op, row.Skipped, reason, row.Findings)
+		}
+	}
+	// contract, and the three forgeries that need no secret.
+	if got := rows["paymentWebhook"].Blocked; got != 4 {
+		t.Errorf("paymentWebhook: %d blocked, want 4 (contract, no-signature, made-up-signature, other-secret)", got)
 	}
 }
 

@@ -30,12 +30,14 @@ func TestBatteryCatchesEachWorkshopSwitch(t *testing.T) {
 		{"errors", "getMe", "EXPLOITED auth/no-token:"},
 		{"files", "downloadSignedFile", "EXPLOITED success/valid-request:"},
 		{"validation", "adminDashboard", "EXPLOITED success/valid-request:"},
+		{"webhook", "paymentWebhook", "EXPLOITED auth/no-signature:"},
+		{"webhook:naive", "paymentWebhook", "EXPLOITED auth/stale-timestamp:"},
 	} {
 		t.Run(tt.vulns, func(t *testing.T) {
-			srv := startServer(t, map[string]string{"BULWARK_VULNS": tt.vulns + ",ratelimit"})
+			srv, opts := startBatteryServer(t, map[string]string{"BULWARK_VULNS": tt.vulns + ",ratelimit"})
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			res, _ := attack.Battery(attack.BatteryOptions{Served: servedRoutes(t)}).Run(ctx, srv.Target)
+			res, _ := attack.Battery(opts).Run(ctx, srv.Target)
 			if res.Verdict != attack.Exploited {
 				logTallies(t, res.Cases)
 				t.Fatalf("with %s vulnerable the battery says %s: %s", tt.vulns, res.Verdict, res.Evidence)

@@ -24,12 +24,18 @@ import (
 //   - success: one valid request, whose answer must match its schema with no
 //     forbidden field name (password, secret, token outside sign-in, …);
 //   - auth: no token, a malformed, an expired, a wrongly signed and an
-//     alg:none token, each a 401, on every route that needs a token;
+//     alg:none token, each a 401, on every route that needs a token; on a
+//     route whose permission is the payment provider's signature
+//     (SignedWebhook), no signature, a made-up one, one made with another
+//     secret, a stale one and one over another body, each a 401 that
+//     leaves the order the event names unchanged;
 //   - owner: a resource created by alice, asked for by bob, is the same 404
 //     as a random missing id, and alice reads it back unchanged;
 //   - staff: a staff route refuses both customers with 403;
 //   - body: unknown, read-only, case-varied, nested-unknown and wrongly typed
-//     fields are each a 400 naming the field, and nothing is written;
+//     fields are each a 400 naming the field, and nothing is written (a
+//     SignedWebhook's event is the provider's format, read tolerantly as
+//     the document declares: see webhookBodyCase);
 //   - param: the injection corpus in every path and query parameter is a
 //     4xx, without SQL or stack text, in about the time of a benign value;
 //   - inventory: the methods a documented path does not list are refused,
@@ -62,6 +68,12 @@ type BatteryOptions struct {
 	// another operation's answer carries (the signed link of
 	// getDownloadURL, for downloadSignedFile) needs that one selected too.
 	Operations []string
+	// ImportURL is a URL the server under test may fetch (one of its
+	// IMPORT_ALLOW_HOSTS in development, or any public https file): the
+	// valid body of importFile. Without it importFile's success, auth,
+	// owner and body cases are SKIPPED, since no body the battery could
+	// make up is one the server would fetch.
+	ImportURL string
 }
 
 // Endpoint is a method and a path as OpenAPI writes it (/orders/{id}).
@@ -154,6 +166,8 @@ type battery struct {
 	// refresh is the refresh token the success cases pass along: login →
 	// refresh → logout.
 	refresh string
+	// paying is the order the next payment event names (webhookCall).
+	paying  payingOrder
 	nonce   int
 	payload int // the next injection value: the corpus is dealt out across parameters
 
@@ -200,7 +214,7 @@ func runBattery(ctx context.Context, t *Target, opts BatteryOptions) (Result, er
 	if ctx.Err() == nil {
 		var rest []batteryCase
 		for _, o := range b.selected() {
-			rest = slices.Concat(rest, b.authCases(o), b.ownerCases(o), b.staffCases(o), b.bodyCases(o), b.paramCases(o))
+			rest = slices.Concat(rest, b.authCases(o), b.signatureCases(o), b.ownerCases(o), b.staffCases(o), b.bodyCases(o), b.paramCases(o))
 		}
 		rest = append(rest, b.inventoryCases()...)
 		ran += b.runCases(ctx, interleave(rest))
@@ -339,7 +353,7 @@ func (b *battery) result(ctx context.Context, ran, planned int) (Result, error) 
 	case sum.Unproven > 0:
 		return res, fmt.Errorf("%d of %d cases could not run, so what they test is unproven: %s", sum.Unproven, sum.Tried, summary)
 	case sum.Skipped > 0:
-		res.Evidence += fmt.Sprintf(" (the %d skipped cases need what the run did not have, such as -signing-key)", sum.Skipped)
+		res.Evidence += fmt.Sprintf(" (the %d skipped cases need what the run did not have, such as -signing-key, -webhook-secret or -import-url)", sum.Skipped)
 	}
 	return res, nil
 }
@@ -383,6 +397,14 @@ type call struct {
 	query string            // the raw query string, as sent
 	body  string
 	ctype string // "" is application/json when body is set
+	// sign, when set, makes the request's Bulwark-Signature header from
+	// the body as sent (a SignedWebhook operation: the signature is the
+	// permission); "" sends none.
+	sign func(body string) string
+	// check, when set, is the read-back of what the request could write,
+	// in place of the one the document's paths suggest (a webhook's event
+	// names the order it would change; its own path has no GET).
+	check *call
 }
 
 func (c call) with(f func(*call)) call {
@@ -404,6 +426,11 @@ func (c call) target() string {
 
 func (b *battery) send(ctx context.Context, c call) (*exchange, error) {
 	r := request{method: c.o.method, path: c.target(), body: c.body, ctype: c.ctype}
+	if c.sign != nil {
+		if sig := c.sign(c.body); sig != "" {
+			r.headers = map[string]string{signatureHeader: sig}
+		}
+	}
 	switch {
 	case c.token != "":
 		r.token = c.token

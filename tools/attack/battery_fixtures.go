@@ -34,6 +34,13 @@ const (
 	// forProbe: the base a case mutates or re-sends with a bad token; if
 	// the server wrongly accepted it, it should do no lasting harm.
 	forProbe
+	// forForgery: a request refused for its credentials or its method
+	// whatever its body; it is the valid request where the battery can
+	// make one without what the run may lack (a payment event paying its
+	// order's exact total, so a server that skipped the signature check
+	// would act on it), and needs neither the webhook secret nor the
+	// import URL.
+	forForgery
 )
 
 // demoBody is the demo service's valid body for an operation, or nil.
@@ -72,6 +79,14 @@ func (b *battery) demoBody(o *operation, p purpose) map[string]any {
 		return map[string]any{"note": "battery " + n, "shipping_address": validAddress()}
 	case "adminUpdateOrder":
 		return map[string]any{"internal_note": "battery " + n}
+	case "importFile":
+		// A URL the server under test may fetch (BatteryOptions.ImportURL,
+		// -import-url); validCall skips the operation without one.
+		return map[string]any{"url": b.opts.ImportURL}
+	case "paymentWebhook":
+		// The provider's event for the order webhookCall chose, with a
+		// fresh event id (each id is acted on once).
+		return webhookEventBody(b.paying.id, b.paying.cents, b.paying.currency)
 	}
 	return nil
 }
@@ -117,6 +132,12 @@ func (b *battery) bodyFor(o *operation, p purpose) map[string]any {
 // {id} names alice's shared resource, or a fresh one (for the success case
 // of a write, which may consume it).
 func (b *battery) validCall(ctx context.Context, o *operation, fresh bool, p purpose) (call, error) {
+	switch {
+	case signedWebhook(o.policy):
+		return b.webhookCall(ctx, o, fresh, p)
+	case o.id == "importFile" && b.opts.ImportURL == "" && p != forForgery:
+		return call{}, errNoImportURL
+	}
 	c := call{o: o, as: b.principalFor(o.policy), path: map[string]string{}}
 	for _, param := range o.pathParams() {
 		v, err := b.resource(ctx, o, param.Name, fresh)

@@ -134,7 +134,8 @@ func TestBodyMutationsOfCreateOrder(t *testing.T) {
 }
 
 // Every operation of the real document has a policy, and every {id} a
-// creator; no object is left open.
+// creator; no object is left open but the payment provider's event,
+// which is declared open on purpose.
 func TestDocumentIsReadable(t *testing.T) {
 	_, ops, err := loadDocument(context.Background(), api.Document())
 	if err != nil {
@@ -149,8 +150,8 @@ func TestDocumentIsReadable(t *testing.T) {
 				t.Errorf("%s: no creator for {%s}", o, p.Name)
 			}
 		}
-		if len(o.open) > 0 {
-			t.Errorf("%s: open objects %v", o, o.open)
+		if open := o.unexcusedOpen(); len(open) > 0 {
+			t.Errorf("%s: open objects %v", o, open)
 		}
 	}
 }

@@ -177,13 +177,18 @@ func (t *Target) isPaid(ctx context.Context, token, orderID string) (bool, *exch
 // webhookEvent is a payment.succeeded event with a fresh id, in the
 // provider's format.
 func webhookEvent(orderID string, amountCents int64, currency string) []byte {
+	b, _ := json.Marshal(webhookEventBody(orderID, amountCents, currency))
+	return b
+}
+
+// webhookEventBody is that event as a map, for the battery to mutate.
+func webhookEventBody(orderID string, amountCents int64, currency string) map[string]any {
 	id := make([]byte, 12)
 	_, _ = rand.Read(id)
-	b, _ := json.Marshal(map[string]any{
+	return map[string]any{
 		"id": "evt_" + hex.EncodeToString(id), "type": "payment.succeeded", "created": time.Now().Unix(),
 		"data": map[string]any{"payment_id": "pay_" + hex.EncodeToString(id), "order_id": orderID, "amount_cents": amountCents, "currency": currency},
-	})
-	return b
+	}
 }
 
 // signWebhook signs as the provider does: HMAC-SHA256 over
@@ -199,7 +204,7 @@ func (t *Target) signWebhook(at time.Time, body []byte) string {
 func (t *Target) sendWebhook(ctx context.Context, body []byte, signature string) (*exchange, error) {
 	headers := map[string]string{}
 	if signature != "" {
-		headers["Bulwark-Signature"] = signature
+		headers[signatureHeader] = signature
 	}
 	return t.send(ctx, request{method: http.MethodPost, path: webhookPath, body: string(body), headers: headers})
 }

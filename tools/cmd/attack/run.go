@@ -88,6 +88,7 @@ type options struct {
 	allowRemote  bool
 	openAPIFile  string // the battery's document; "" fetches the server's own
 	routeTable   bool   // give the battery this build's route table
+	importURL    string // a URL the server may fetch: the battery's valid importFile body
 	webhookKey   *attack.WebhookKey
 }
 
@@ -189,6 +190,8 @@ func parseArgs(args []string, getenv func(string) string, help io.Writer) (optio
 			"\"dev\" is shorthand for the published development secret; defaults to $"+webhookKeyEnv)
 	fs.BoolVar(&opts.allowRemote, "allow-remote", false, "allow a target that is not this machine (only a server you own: the attacks are real)")
 	fs.StringVar(&opts.openAPIFile, "openapi", "", "the battery's OpenAPI document, from this `FILE` instead of the server's GET /api/v1/openapi.yaml")
+	fs.StringVar(&opts.importURL, "import-url", "", "a `URL` the server under test may fetch (an https file, or in development one of its IMPORT_ALLOW_HOSTS),\n"+
+		"the battery's valid body for importFile (without it importFile's cases are SKIPPED)")
 	fs.BoolVar(&opts.routeTable, "route-table", true, "give the battery this build's route table (internal/app/routes.go), so it reports a served route the document lacks;\n"+
 		"-route-table=false for a server built from another tree")
 
@@ -219,6 +222,11 @@ func parseArgs(args []string, getenv func(string) string, help io.Writer) (optio
 	if signingKey != "" {
 		if opts.signingKeyID, opts.signingKey, err = parseSigningKey(signingKey); err != nil {
 			return options{}, err
+		}
+	}
+	if opts.importURL != "" {
+		if u, err := url.Parse(opts.importURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return options{}, usageErrorf("-import-url must be an absolute http(s) URL the server may fetch, got %q", opts.importURL)
 		}
 	}
 	if webhookKey == "" {
@@ -337,9 +345,9 @@ func selectAttacks(issue, id string, extra ...attack.Attack) ([]attack.Attack, e
 
 // batteryAttack is the OpenAPI battery with the runner's options: the
 // document from -openapi, and this build's route table unless
-// -route-table=false.
+// -route-table=false, and the URL importFile fetches from -import-url.
 func batteryAttack(opts options) (attack.Attack, error) {
-	var bo attack.BatteryOptions
+	bo := attack.BatteryOptions{ImportURL: opts.importURL}
 	if opts.openAPIFile != "" {
 		doc, err := os.ReadFile(opts.openAPIFile)
 		if err != nil {
