@@ -499,6 +499,10 @@ func cursorAttack(ctx context.Context, t *Target) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	// Alice's two orders make a second page, so a cursor is issued.
+	if _, err := t.holdings(ctx); err != nil {
+		return Result{}, err
+	}
 	issued, err := t.firstCursor(ctx, customerOrders, alice.AccessToken)
 	if err != nil {
 		return Result{}, err
