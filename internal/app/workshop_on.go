@@ -13,6 +13,7 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/config"
 	"github.com/bulwark-dev/bulwark/internal/workshop"
+	"github.com/bulwark-dev/bulwark/tools/console"
 )
 
 // checkWorkshopSettings refuses, before anything starts, a workshop binary
@@ -26,7 +27,7 @@ func checkWorkshopSettings(getenv func(string) string, cfg config.Config) error 
 }
 
 // applyWorkshop swaps the secure parts for switchable ones and adds the
-// facilitator's routes. This file and internal/workshop are compiled only
+// facilitator's routes and the workshop console. This file and internal/workshop are compiled only
 // with -tags workshop; nothing else imports them.
 func applyWorkshop(_ context.Context, getenv func(string) string, deps Deps, parts Parts, stdout io.Writer) (Parts, func(*echo.Echo), error) {
 	board, err := workshop.NewBoard(getenv("BULWARK_VULNS"))
@@ -46,5 +47,26 @@ func applyWorkshop(_ context.Context, getenv func(string) string, deps Deps, par
 		return parts, nil, err
 	}
 	reset := workshop.Reset(deps.Pool, deps.Hasher, deps.Storage, secureLimiter)
-	return parts, func(e *echo.Echo) { workshop.Routes(e, board, reset) }, nil
+	// The console (/workshop/) runs the attack catalogue inside the
+	// server, against itself, with the server's own keys: the one import
+	// of a tool by the service, in this build only (tests/imports_test.go).
+	opts := console.Options{Board: consoleBoard{board}, SigningKey: deps.Config.SigningKeys[0], NewStaff: workshop.NewStaff(deps.Pool, deps.Hasher)}
+	if len(deps.Config.Payments.WebhookSecrets) > 0 {
+		opts.WebhookKey = deps.Config.Payments.WebhookSecrets[0]
+	}
+	return parts, func(e *echo.Echo) { console.Routes(workshop.Routes(e, board, reset), opts) }, nil
+}
+
+// consoleBoard shows the switchboard to the console in plain strings, so
+// that the console (a tool) need not import internal/workshop.
+type consoleBoard struct{ b *workshop.Board }
+
+func (c consoleBoard) Issues() []string        { return workshop.Issues() }
+func (c consoleBoard) Get(issue string) string { return string(c.b.Get(issue)) }
+func (c consoleBoard) Variants(issue string) []string {
+	var out []string
+	for _, v := range workshop.Variants(issue) {
+		out = append(out, string(v))
+	}
+	return out
 }

@@ -38,6 +38,19 @@ func Issues() []string {
 	return []string{"bola", "mass-assignment", "exposure", "ratelimit", "sqli", "files", "validation", "errors", "cors", "ssrf", "webhook"}
 }
 
+// extraVariants are the variants an issue has beyond the three, by issue:
+// a demonstration that needs a fourth state declares it here, and the
+// switchboard, the console and the manifest offer it with the others.
+func extraVariants() map[string][]Variant {
+	return map[string][]Variant{}
+}
+
+// Variants returns the variants issue can be switched to: secure,
+// vulnerable, naive, and any extra ones it declares.
+func Variants(issue string) []Variant {
+	return append([]Variant{Secure, Vulnerable, Naive}, extraVariants()[issue]...)
+}
+
 // Board is the switchboard: the current variant of each issue.
 type Board struct {
 	mu    sync.RWMutex
@@ -70,12 +83,11 @@ func NewBoard(spec string) (*Board, error) {
 }
 
 func (b *Board) set(issue string, v Variant) error {
-	switch v {
-	case Secure, Vulnerable, Naive:
-	default:
-		return fmt.Errorf("%q is not a variant (secure, vulnerable, naive)", v)
-	}
 	if issue == "all" {
+		// Only the three variants every issue has switch them all.
+		if !slices.Contains(Variants(""), v) {
+			return fmt.Errorf("%q is not a variant every issue has (secure, vulnerable, naive)", v)
+		}
 		for _, i := range Issues() {
 			b.state[i] = v
 		}
@@ -83,6 +95,13 @@ func (b *Board) set(issue string, v Variant) error {
 	}
 	if !slices.Contains(Issues(), issue) {
 		return fmt.Errorf("%q is not an issue (%s, or all)", issue, strings.Join(Issues(), ", "))
+	}
+	if variants := Variants(issue); !slices.Contains(variants, v) {
+		names := make([]string, len(variants))
+		for i, x := range variants {
+			names[i] = string(x)
+		}
+		return fmt.Errorf("%q is not a variant of %s (%s)", v, issue, strings.Join(names, ", "))
 	}
 	b.state[issue] = v
 	return nil

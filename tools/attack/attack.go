@@ -61,6 +61,7 @@ type Account struct {
 	Password string
 	Name     string // the name a fresh account registers with
 	Register bool   // not seeded: registered on first use (Target.ensure)
+	Staff    bool   // a fresh admin, made by Target.NewStaff (registration makes customers only)
 }
 
 // Target is the server under attack.
@@ -82,6 +83,13 @@ type Target struct {
 	// signs webhooks with, when the runner knows it (webhook.go).
 	SSRF    *SSRFLab
 	Webhook *WebhookKey
+	// NewStaff creates an admin account, when the runner can (the
+	// workshop console runs inside the server, and the API registers
+	// customers only). With it, each isolated attack (ForAttack) gets an
+	// admin of its own too, so the per-user limit of the one demo admin is
+	// not shared between attacks: sqli/admin-sort alone sends more than
+	// its burst. Nil means the demo admin.
+	NewStaff func(ctx context.Context, a Account) error
 	// Pace makes requests wait out a 429 and retry, for runs of many
 	// attacks against one server (tools/cmd/attack), where the limits would
 	// otherwise refuse the attacks' own set-up requests. The probes of the

@@ -100,7 +100,7 @@ func (t *Target) ForAttack(a Attack, src netip.Addr) *Target {
 		BaseURL: t.BaseURL, HTTP: SourceClient(src, t.timeout()),
 		Alice: t.Alice, Bob: t.Bob, Admin: t.Admin,
 		SigningKeyID: t.SigningKeyID, SigningKey: t.SigningKey, Canary: t.Canary,
-		SSRF: t.SSRF, Webhook: t.Webhook,
+		SSRF: t.SSRF, Webhook: t.Webhook, NewStaff: t.NewStaff,
 		// Pacing stays on as a safety net; an isolated attack has whole
 		// allowances, so it has nothing to wait for.
 		Pace:     t.Pace,
@@ -110,6 +110,10 @@ func (t *Target) ForAttack(a Attack, src netip.Addr) *Target {
 		c.own = FreshAccount("carol")
 	} else {
 		c.Alice, c.Bob = FreshAccount("alice"), FreshAccount("bob")
+	}
+	if t.NewStaff != nil {
+		c.Admin = FreshAccount("admin")
+		c.Admin.Staff = true
 	}
 	return c
 }
@@ -146,8 +150,8 @@ func FreshAccount(label string) Account {
 	}
 }
 
-// ensure registers a fresh account (Account.Register) once; the demo
-// accounts exist already.
+// ensure registers a fresh account (Account.Register) once, or has a
+// fresh admin made (Target.NewStaff); the demo accounts exist already.
 func (t *Target) ensure(ctx context.Context, a Account) error {
 	if !a.Register {
 		return nil
@@ -158,16 +162,25 @@ func (t *Target) ensure(ctx context.Context, a Account) error {
 	if done {
 		return nil
 	}
-	body, err := json.Marshal(map[string]string{"email": a.Email, "password": a.Password, "name": a.Name})
-	if err != nil {
-		return fmt.Errorf("encode registration: %w", err)
-	}
-	x, err := t.send(ctx, request{method: http.MethodPost, path: "/api/v1/auth/register", body: string(body)})
-	if err != nil {
-		return err
-	}
-	if x.status != http.StatusCreated {
-		return fmt.Errorf("register the attack's own account %s: %s", a.Email, x)
+	if a.Staff {
+		if t.NewStaff == nil {
+			return fmt.Errorf("the attack's own admin %s: this runner cannot create admins", a.Email)
+		}
+		if err := t.NewStaff(ctx, a); err != nil {
+			return fmt.Errorf("create the attack's own admin %s: %w", a.Email, err)
+		}
+	} else {
+		body, err := json.Marshal(map[string]string{"email": a.Email, "password": a.Password, "name": a.Name})
+		if err != nil {
+			return fmt.Errorf("encode registration: %w", err)
+		}
+		x, err := t.send(ctx, request{method: http.MethodPost, path: "/api/v1/auth/register", body: string(body)})
+		if err != nil {
+			return err
+		}
+		if x.status != http.StatusCreated {
+			return fmt.Errorf("register the attack's own account %s: %s", a.Email, x)
+		}
 	}
 	t.mu.Lock()
 	if t.registered == nil {
