@@ -80,9 +80,9 @@ function card(c) {
   run.addEventListener('click', () => runIssue(c.issue, section));
   section.append(run);
 
-  const links = el('p', { class: 'links' }, el('span', { text: 'Read:' }), link(c.docs));
-  if (c.secure_code?.length) links.append(el('span', { text: 'Secure:' }), ...c.secure_code.map(link));
-  if (c.variant_code?.length) links.append(el('span', { text: 'Vulnerable and naive:' }), ...c.variant_code.map(link));
+  const links = el('ul', { class: 'links' }, el('li', {}, el('span', { text: 'Read:' }), link(c.docs)));
+  if (c.secure_code?.length) links.append(el('li', {}, el('span', { text: 'Secure code:' }), ...c.secure_code.map(link)));
+  if (c.variant_code?.length) links.append(el('li', {}, el('span', { text: 'Vulnerable and naive code:' }), ...c.variant_code.map(link)));
   section.append(links, el('div', { class: 'results', id: `results-${c.issue}`, 'aria-live': 'polite' }));
   return section;
 }
