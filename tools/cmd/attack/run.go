@@ -86,6 +86,9 @@ type options struct {
 
 // run is the whole command; main only wires it to the process.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "score" {
+		return runScore(ctx, args[1:], stdout)
+	}
 	opts, err := parseArgs(args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil // -h printed the usage; asking for help is not a failure
