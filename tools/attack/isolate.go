@@ -33,9 +33,13 @@ import (
 
 // Sources hands out loopback source addresses, one per attack, from
 // 127.64.0.0/10: far from 127.0.0.1 (the server, the demo's clients) and
-// 127.0.0.2 (the SSRF lab's stand-in for a public host).
+// 127.0.0.2 (the SSRF lab's stand-in for a public host). Each Sources
+// starts at a random point of the space, because the server remembers
+// every address's limits for a while: a second run that began where the
+// first one did would inherit its spent allowances.
 type Sources struct {
-	next atomic.Uint32
+	start atomic.Uint32 // 0 until the first Next picks it
+	next  atomic.Uint32
 }
 
 // sourceSpace is how many addresses 127.64.0.0/10 has, less its first and
@@ -45,7 +49,12 @@ const sourceSpace = 1<<22 - 2
 // Next returns an address no earlier call returned (until the space of
 // four million wraps around, long after any limit window has passed).
 func (s *Sources) Next() netip.Addr {
-	n := s.next.Add(1)%sourceSpace + 1
+	if s.start.Load() == 0 {
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		s.start.CompareAndSwap(0, uint32(b[0])<<16|uint32(b[1])<<8|uint32(b[2])|1)
+	}
+	n := (s.start.Load()+s.next.Add(1))%sourceSpace + 1
 	return netip.AddrFrom4([4]byte{127, 64 | byte(n>>16), byte(n >> 8), byte(n)})
 }
 
