@@ -49,7 +49,7 @@ func TestScannersScoredAgainstTheManifest(t *testing.T) {
 		// sort=1 is a value the vulnerable ORDER BY accepts (a column
 		// position), so sqlmap's "parameter replace" payloads keep their
 		// type and the true and false answers differ (200 against 500).
-		run(t, 3*time.Minute, sqlmapBin, "-u", srv.URL+"/api/v1/orders?sort=1", "-H", "Authorization: Bearer "+token,
+		run(t, 3*time.Minute, sqlmapBin, "--url", srv.URL+"/api/v1/orders?sort=1", "-H", "Authorization: Bearer "+token,
 			"--batch", "--level", "1", "--risk", "1", "--threads", "2", "--time-sec", "1", "--technique=BT", "-p", "sort",
 			"--dbms=PostgreSQL", "--flush-session", "--results-file", csv, "--output-dir", filepath.Join(dir, "sqlmap-"+name), "--disable-coloring")
 		return parseFile(t, csv, score.ParseSqlmap)

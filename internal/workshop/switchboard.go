@@ -147,5 +147,5 @@ func (b *Board) Banner() string {
 	if len(unsafe) > 0 {
 		state = "VULNERABLE NOW: " + strings.Join(unsafe, ", ")
 	}
-	return fmt.Sprintf("%s\n!! BULWARK WORKSHOP BUILD: DELIBERATELY VULNERABLE CODE. NEVER EXPOSE IT.\n!! %s\n!! Switch live: curl -X PUT http://<addr>/workshop/switches -d '{\"bola\":\"vulnerable\"}'\n%s\n", line, state, line)
+	return fmt.Sprintf("%s\n!! BULWARK WORKSHOP BUILD: DELIBERATELY VULNERABLE CODE. NEVER EXPOSE IT.\n!! %s\n!! Console: http://<addr>/workshop/ (from this machine only)\n!! Switch live: curl -X PUT http://<addr>/workshop/switches -d '{\"bola\":\"vulnerable\"}'\n%s\n", line, state, line)
 }
