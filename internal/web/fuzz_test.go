@@ -14,9 +14,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/bulwark-dev/bulwark/tools/attack"
 	"github.com/bulwark-dev/bulwark/internal/web"
 	"github.com/bulwark-dev/bulwark/internal/web/webtest"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 )
 
 // FuzzStrictJSONBinder: a body is either refused with a 400 that names

@@ -3,6 +3,7 @@ package attack
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -55,7 +56,9 @@ func (s *Sources) Next() netip.Addr {
 		s.start.CompareAndSwap(0, uint32(b[0])<<16|uint32(b[1])<<8|uint32(b[2])|1)
 	}
 	n := (s.start.Load()+s.next.Add(1))%sourceSpace + 1
-	return netip.AddrFrom4([4]byte{127, 64 | byte(n>>16), byte(n >> 8), byte(n)})
+	var a [4]byte
+	binary.BigEndian.PutUint32(a[:], 127<<24|64<<16+n) // 127.64.0.0 + n, n < 2^22
+	return netip.AddrFrom4(a)
 }
 
 // SourceClient returns an HTTP client whose connections leave from src.
