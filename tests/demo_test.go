@@ -39,8 +39,12 @@ func TestWholeCatalogueOnOneServer(t *testing.T) {
 			t.Errorf("%s: %s: %s", o.Attack.ID, o.Verdict, o.Evidence)
 		}
 		// The slowest honest attacks take a few seconds (timing
-		// comparisons, many uploads); ten means one waited on a limit.
-		if o.Duration > 10*time.Second {
+		// comparisons, many uploads), and sqli/admin-sort about eight:
+		// its 163 probes are more than the one demo admin's per-user
+		// burst of 120, so it waits for its own refill. Waiting on a
+		// limit another attack spent takes up to a limit's whole window
+		// (20 s per user, 60 s for sign-in).
+		if o.Duration > 15*time.Second {
 			t.Errorf("%s took %s: it waited on something", o.Attack.ID, o.Duration)
 		}
 	}
