@@ -16,9 +16,10 @@ import (
 //	cmd → app → domains → web, config, postgres → db
 //
 // tools/ (the attack catalogue, its runner, the benchmark) may import the
-// service; the service never imports a tool. Test helpers (pgtest, webtest,
-// redistest) serve tests only. internal/workshop is imported by the
-// workshop build's wiring alone.
+// service; the service never imports a tool, with one exception in the
+// workshop build (workshopTool). Test helpers (pgtest, webtest, redistest)
+// serve tests only. internal/workshop is imported by the workshop build's
+// wiring alone.
 const module = "github.com/bulwark-dev/bulwark"
 
 // infrastructure are the service packages below the domains: they know
@@ -36,6 +37,15 @@ func testOnly() []string {
 		"github.com/johannesboyne/gofakes3", "github.com/google/go-cmp", "github.com/stretchr/testify",
 	}
 }
+
+// workshopTool is the one tool the service may import, and only in the
+// workshop build's wiring (internal/app/workshop_on.go): the workshop
+// console, whose Run button runs the attack catalogue inside the server
+// against itself (docs/workshop.md). Running it in the server rather than
+// shelling out to the runner keeps the console one binary with no
+// subprocess, and the import stays out of the default build, which
+// TestDefaultBinaryDependencies checks.
+const workshopTool = "tools/console"
 
 type goPackage struct {
 	ImportPath string
@@ -104,7 +114,7 @@ func importViolations(pkgs []goPackage, workshopBuild bool) []string {
 		for _, imp := range p.Imports {
 			to := rel(imp)
 			switch {
-			case service && isTool(to):
+			case service && isTool(to) && (!workshopBuild || from != "internal/app" || to != workshopTool):
 				bad = append(bad, from+" imports the tool "+to+": the service never depends on its tools")
 			case service && !isTestHelper(from) && isTestHelper(to):
 				bad = append(bad, from+" imports the test helper "+to)
@@ -141,6 +151,8 @@ func TestImportRuleCatchesViolations(t *testing.T) {
 		{ImportPath: module + "/internal/web", Imports: []string{module + "/internal/orders"}},
 		{ImportPath: module + "/internal/files", Imports: []string{module + "/internal/workshop"}},
 		{ImportPath: module + "/internal/auth", Imports: []string{module + "/internal/postgres/pgtest"}},
+		// The console is allowed only to the workshop build's wiring.
+		{ImportPath: module + "/internal/app", Imports: []string{module + "/" + workshopTool}},
 	} {
 		if v := importViolations([]goPackage{p}, false); len(v) != 1 {
 			t.Errorf("%s importing %v: got %d violations %q, want 1", rel(p.ImportPath), p.Imports, len(v), v)
@@ -149,6 +161,14 @@ func TestImportRuleCatchesViolations(t *testing.T) {
 	ok := goPackage{ImportPath: module + "/internal/admin", Imports: []string{module + "/internal/orders", module + "/internal/web"}}
 	if v := importViolations([]goPackage{ok}, false); len(v) != 0 {
 		t.Errorf("allowed imports refused: %q", v)
+	}
+	wiring := goPackage{ImportPath: module + "/internal/app", Imports: []string{module + "/" + workshopTool}}
+	if v := importViolations([]goPackage{wiring}, true); len(v) != 0 {
+		t.Errorf("the workshop build's wiring may import the console: %q", v)
+	}
+	elsewhere := goPackage{ImportPath: module + "/internal/orders", Imports: []string{module + "/" + workshopTool}}
+	if v := importViolations([]goPackage{elsewhere}, true); len(v) != 1 {
+		t.Errorf("only the wiring may import the console, even in the workshop build: %q", v)
 	}
 }
 
@@ -172,7 +192,10 @@ func TestDefaultBinaryDependencies(t *testing.T) {
 			t.Errorf("the default build of cmd/api depends on %s", dep)
 		}
 	}
-	if !slices.Contains(deps("-tags", "workshop"), module+"/internal/workshop") {
-		t.Error("control failed: the workshop build does not list internal/workshop")
+	workshopDeps := deps("-tags", "workshop")
+	for _, want := range []string{"internal/workshop", workshopTool} {
+		if !slices.Contains(workshopDeps, module+"/"+want) {
+			t.Errorf("control failed: the workshop build does not list %s", want)
+		}
 	}
 }

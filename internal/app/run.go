@@ -250,10 +250,14 @@ func printDemoHelp(w io.Writer, addr string, accounts []seed.Account) {
 	fmt.Fprintf(&b, "\nBulwark is serving the seeded demo API on %s (Ctrl-C stops it and deletes the demo database).\n\n", base)
 	printAccounts(&b, accounts)
 	fmt.Fprintf(&b, "\nTry it:\n")
-	fmt.Fprintf(&b, "  TOKEN=$(curl -s %s/api/v1/auth/login -H 'Content-Type: application/json' \\\n", base)
-	fmt.Fprintf(&b, "    -d '{\"email\":\"%s\",\"password\":\"%s\"}' | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')\n", accounts[0].Email, accounts[0].Password)
-	fmt.Fprintf(&b, "  curl -s %s/api/v1/users/me -H \"Authorization: Bearer $TOKEN\"\n", base)
-	fmt.Fprintf(&b, "  curl -s %s/readyz\n\n", base)
+	// Each command fails loudly when a request is refused (curl -f, the
+	// JWT check, ${TOKEN:?}): a silent empty token would show an
+	// unrelated 401 later (README.md, "Try the defences by hand").
+	fmt.Fprintf(&b, "  TOKEN=$(curl -fsS %s/api/v1/auth/login -H 'Content-Type: application/json' \\\n", base)
+	fmt.Fprintf(&b, "    -d '{\"email\":\"%s\",\"password\":\"%s\"}' | jq -r '.access_token // empty')\n", accounts[0].Email, accounts[0].Password)
+	b.WriteString("  case $TOKEN in ey*.*.*) ;; *) echo 'sign-in FAILED: no token (the error is above)' >&2 ;; esac\n")
+	fmt.Fprintf(&b, "  curl -fsS %s/api/v1/users/me -H \"Authorization: Bearer ${TOKEN:?sign in first: TOKEN is empty}\"\n", base)
+	fmt.Fprintf(&b, "  curl -fsS %s/readyz\n\n", base)
 	_, _ = io.WriteString(w, b.String())
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/config"
 	"github.com/bulwark-dev/bulwark/internal/postgres"
 	"github.com/bulwark-dev/bulwark/internal/workshop"
+	"github.com/bulwark-dev/bulwark/tools/console"
 )
 
 // checkWorkshopSettings refuses, before anything starts, a workshop binary
@@ -60,7 +61,14 @@ func applyWorkshop(ctx context.Context, getenv func(string) string, deps Deps, p
 		return parts, nil, nil, err
 	}
 	reset := workshop.Reset(noRLS, deps.Hasher, deps.Storage, secureLimiter)
-	return parts, func(e *echo.Echo) { workshop.Routes(e, board, reset) }, noRLS.Close, nil
+	// The console (/workshop/) runs the attack catalogue inside the
+	// server, against itself, with the server's own keys: the one import
+	// of a tool by the service, in this build only (tests/imports_test.go).
+	opts := console.Options{Board: consoleBoard{board}, SigningKey: deps.Config.SigningKeys[0], NewStaff: workshop.NewStaff(noRLS, deps.Hasher)}
+	if len(deps.Config.Payments.WebhookSecrets) > 0 {
+		opts.WebhookKey = deps.Config.Payments.WebhookSecrets[0]
+	}
+	return parts, func(e *echo.Echo) { console.Routes(workshop.Routes(e, board, reset), opts) }, noRLS.Close, nil
 }
 
 // workshopHandlers are the route decorators of every issue whose handler
@@ -70,4 +78,18 @@ func workshopHandlers(board *workshop.Board, pool *pgxpool.Pool, deps Deps) map[
 	h := workshop.Handlers(board, pool, deps.Hasher, deps.Config.FileStorageDir)
 	maps.Copy(h, workshop.ThirdPartyHandlers(board, pool, deps.Storage, deps.Config))
 	return h
+}
+
+// consoleBoard shows the switchboard to the console in plain strings, so
+// that the console (a tool) need not import internal/workshop.
+type consoleBoard struct{ b *workshop.Board }
+
+func (c consoleBoard) Issues() []string        { return workshop.Issues() }
+func (c consoleBoard) Get(issue string) string { return string(c.b.Get(issue)) }
+func (c consoleBoard) Variants(issue string) []string {
+	var out []string
+	for _, v := range workshop.Variants(issue) {
+		out = append(out, string(v))
+	}
+	return out
 }

@@ -6,9 +6,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bulwark-dev/bulwark/internal/auth"
+	"github.com/bulwark-dev/bulwark/internal/db"
 	"github.com/bulwark-dev/bulwark/internal/files"
 	"github.com/bulwark-dev/bulwark/internal/seed"
 )
@@ -28,5 +30,19 @@ func Reset(pool *pgxpool.Pool, hasher *auth.Hasher, storage files.Storage, limit
 		}
 		_, err := seed.Demo(ctx, pool, hasher, storage)
 		return err
+	}
+}
+
+// NewStaff returns a function that creates an admin account, for the
+// workshop console's runs: each attack that signs in as staff gets an
+// admin of its own, so no attack waits on the per-user limit another
+// spent on the one demo admin. The API itself never creates admins.
+func NewStaff(pool *pgxpool.Pool, hasher *auth.Hasher) func(ctx context.Context, email, password, name string) error {
+	return func(ctx context.Context, email, password, name string) error {
+		hash, err := hasher.Hash(ctx, password)
+		if err != nil {
+			return fmt.Errorf("hash the admin's password: %w", err)
+		}
+		return db.New(pool).SeedUser(ctx, db.SeedUserParams{ID: uuid.New(), Email: email, Name: name, PasswordHash: hash, Role: auth.RoleAdmin})
 	}
 }

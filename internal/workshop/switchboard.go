@@ -35,16 +35,24 @@ const (
 // gone, and row-level security alone still stops bob (internal/workshop/bola.go).
 const RLSOnly Variant = "rls-only"
 
-// extraVariants are the variants only some issues have.
-func extraVariants() map[Variant]string {
-	return map[Variant]string{RLSOnly: "bola"}
-}
-
 // Issues are the issues that have workshop variants (docs/workshop.md):
 // the nine, and the two of the third-party boundary (ssrf, webhook), by
 // the slug the attack catalogue uses.
 func Issues() []string {
 	return []string{"bola", "mass-assignment", "exposure", "ratelimit", "sqli", "files", "validation", "errors", "cors", "ssrf", "webhook"}
+}
+
+// extraVariants are the variants an issue has beyond the three, by issue:
+// a demonstration that needs a fourth state declares it here, and the
+// switchboard, the console and the manifest offer it with the others.
+func extraVariants() map[string][]Variant {
+	return map[string][]Variant{"bola": {RLSOnly}}
+}
+
+// Variants returns the variants issue can be switched to: secure,
+// vulnerable, naive, and any extra ones it declares.
+func Variants(issue string) []Variant {
+	return append([]Variant{Secure, Vulnerable, Naive}, extraVariants()[issue]...)
 }
 
 // Board is the switchboard: the current variant of each issue.
@@ -79,18 +87,11 @@ func NewBoard(spec string) (*Board, error) {
 }
 
 func (b *Board) set(issue string, v Variant) error {
-	switch v {
-	case Secure, Vulnerable, Naive:
-	default:
-		only, ok := extraVariants()[v]
-		if !ok {
-			return fmt.Errorf("%q is not a variant (secure, vulnerable, naive; rls-only for bola)", v)
-		}
-		if issue != only {
-			return fmt.Errorf("%q is a variant of %s only", v, only)
-		}
-	}
 	if issue == "all" {
+		// Only the three variants every issue has switch them all.
+		if !slices.Contains(Variants(""), v) {
+			return fmt.Errorf("%q is not a variant every issue has (secure, vulnerable, naive)", v)
+		}
 		for _, i := range Issues() {
 			b.state[i] = v
 		}
@@ -98,6 +99,13 @@ func (b *Board) set(issue string, v Variant) error {
 	}
 	if !slices.Contains(Issues(), issue) {
 		return fmt.Errorf("%q is not an issue (%s, or all)", issue, strings.Join(Issues(), ", "))
+	}
+	if variants := Variants(issue); !slices.Contains(variants, v) {
+		names := make([]string, len(variants))
+		for i, x := range variants {
+			names[i] = string(x)
+		}
+		return fmt.Errorf("%q is not a variant of %s (%s)", v, issue, strings.Join(names, ", "))
 	}
 	b.state[issue] = v
 	return nil
@@ -143,5 +151,5 @@ func (b *Board) Banner() string {
 	if len(unsafe) > 0 {
 		state = "VULNERABLE NOW: " + strings.Join(unsafe, ", ")
 	}
-	return fmt.Sprintf("%s\n!! BULWARK WORKSHOP BUILD: DELIBERATELY VULNERABLE CODE. NEVER EXPOSE IT.\n!! %s\n!! Switch live: curl -X PUT http://<addr>/workshop/switches -d '{\"bola\":\"vulnerable\"}'\n%s\n", line, state, line)
+	return fmt.Sprintf("%s\n!! BULWARK WORKSHOP BUILD: DELIBERATELY VULNERABLE CODE. NEVER EXPOSE IT.\n!! %s\n!! Console: http://<addr>/workshop/ (from this machine only)\n!! Switch live: curl -X PUT http://<addr>/workshop/switches -d '{\"bola\":\"vulnerable\"}'\n%s\n", line, state, line)
 }

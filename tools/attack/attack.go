@@ -46,13 +46,22 @@ type Attack struct {
 	OWASP string // OWASP API Security Top 10 2023 id
 	CWE   string
 	Story string // one line: what the attacker tries
-	Run   func(ctx context.Context, t *Target) (Result, error)
+	// Seeded marks an attack that needs the demo accounts' seeded orders
+	// and files, so an isolated run (ForAttack) lends it alice and bob
+	// themselves; it must leave their data as it found it. Every other
+	// attack gets customers of its own there.
+	Seeded bool
+	Run    func(ctx context.Context, t *Target) (Result, error)
 }
 
-// Account is a demo login.
+// Account is a login: a demo account, or one an isolated run registers
+// for a single attack (FreshAccount).
 type Account struct {
 	Email    string
 	Password string
+	Name     string // the name a fresh account registers with
+	Register bool   // not seeded: registered on first use (Target.ensure)
+	Staff    bool   // a fresh admin, made by Target.NewStaff (registration makes customers only)
 }
 
 // Target is the server under attack.
@@ -74,14 +83,25 @@ type Target struct {
 	// signs webhooks with, when the runner knows it (webhook.go).
 	SSRF    *SSRFLab
 	Webhook *WebhookKey
+	// NewStaff creates an admin account, when the runner can (the
+	// workshop console runs inside the server, and the API registers
+	// customers only). With it, each isolated attack (ForAttack) gets an
+	// admin of its own too, so the per-user limit of the one demo admin is
+	// not shared between attacks: sqli/admin-sort alone sends more than
+	// its burst. Nil means the demo admin.
+	NewStaff func(ctx context.Context, a Account) error
 	// Pace makes requests wait out a 429 and retry, for runs of many
 	// attacks against one server (tools/cmd/attack), where the limits would
 	// otherwise refuse the attacks' own set-up requests. The probes of the
 	// rate-limit attacks are never paced: their 429s are the verdict.
 	Pace bool
 
-	mu       sync.Mutex
-	sessions map[string]tokens // login helper's cache, by email
+	mu         sync.Mutex
+	sessions   map[string]tokens // login helper's cache, by email
+	registered map[string]bool   // fresh accounts already registered, by email
+	isolated   bool              // ForAttack: this attack's own address and accounts
+	own        Account           // ForAttack: a Seeded attack's customer for writes (ownCustomer)
+	held       *holdings         // the fresh customers' orders and files, once made (holdings)
 }
 
 // DemoTarget returns a target for a server seeded by `api seed`.

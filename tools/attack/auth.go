@@ -200,6 +200,9 @@ func userEnumeration(ctx context.Context, t *Target) (Result, error) {
 	if err := t.settle(ctx, 6); err != nil {
 		return Result{}, err
 	}
+	if err := t.ensure(ctx, t.Alice); err != nil {
+		return Result{}, err
+	}
 	const rounds = 3
 	nobody := fmt.Sprintf("nobody-%d@example.com", time.Now().UnixNano())
 	var unknown, known []time.Duration

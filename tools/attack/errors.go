@@ -34,6 +34,9 @@ func errorAttacks() []Attack {
 // it to a 409 in its store; code that does not answers 500, and what the 500
 // says is the question.
 func serverErrorDetail(ctx context.Context, t *Target) (Result, error) {
+	if err := t.ensure(ctx, t.Alice); err != nil {
+		return Result{}, err
+	}
 	x, err := t.send(ctx, request{
 		method: http.MethodPost, path: "/api/v1/auth/register",
 		body: `{"email":"` + t.Alice.Email + `","password":"correct horse battery","name":"Mallory"}`,

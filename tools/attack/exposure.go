@@ -31,7 +31,7 @@ func exposureAttacks() []Attack {
 			Run:   userFields,
 		},
 		{
-			ID: "exposure/order-fields", Issue: "exposure", OWASP: "API3:2023", CWE: "CWE-213",
+			ID: "exposure/order-fields", Seeded: true, Issue: "exposure", OWASP: "API3:2023", CWE: "CWE-213",
 			Story: "Read every order response (create, get, list, patch, cancel, errors) for staff-only fields and values.",
 			Run:   orderFields,
 		},
@@ -62,10 +62,21 @@ func orderFields(ctx context.Context, t *Target) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	// Alice reads her seeded orders, whose internal notes are the
+	// staff-only values; the order this attack places and changes is
+	// placed by ownCustomer, which is alice herself except in an isolated
+	// run, where the demo accounts must stay as seeded.
+	own, err := t.login(ctx, t.ownCustomer())
+	if err != nil {
+		return Result{}, err
+	}
 	send := func(method, path, body string) (*exchange, error) {
 		return t.send(ctx, request{method: method, path: path, body: body, token: tok.AccessToken})
 	}
-	created, err := send(http.MethodPost, "/api/v1/orders", `{"items":[{"product_id":"`+productKeyboard+`","quantity":1}],`+
+	sendOwn := func(method, path, body string) (*exchange, error) {
+		return t.send(ctx, request{method: method, path: path, body: body, token: own.AccessToken})
+	}
+	created, err := sendOwn(http.MethodPost, "/api/v1/orders", `{"items":[{"product_id":"`+productKeyboard+`","quantity":1}],`+
 		`"shipping_address":{"name":"Alice Example","line1":"1 Main Street","city":"Springfield","postal_code":"12345","country":"US"},"note":"exposure check"}`)
 	if err != nil {
 		return Result{}, err
@@ -77,22 +88,23 @@ func orderFields(ctx context.Context, t *Target) (Result, error) {
 	single, lists, errs := []*exchange{created}, []*exchange{}, []*exchange{}
 	steps := []struct {
 		into   *[]*exchange
+		send   func(method, path, body string) (*exchange, error)
 		method string
 		path   string
 		body   string
 	}{
-		{&single, http.MethodGet, "/api/v1/orders/" + o.ID, ""},
-		{&single, http.MethodPatch, "/api/v1/orders/" + o.ID, `{"note":"changed"}`},
-		{&single, http.MethodPost, "/api/v1/orders/" + o.ID + "/cancel", ""},
-		{&single, http.MethodGet, "/api/v1/orders/0de00000-0000-4000-8000-00000000a001", ""}, // seeded, with an internal note
-		{&lists, http.MethodGet, "/api/v1/orders?limit=100", ""},
-		{&lists, http.MethodGet, "/api/v1/orders?sort=-total&limit=100", ""},
-		{&errs, http.MethodPatch, "/api/v1/orders/" + o.ID, `{"note":"after cancel"}`},     // 409
-		{&errs, http.MethodGet, "/api/v1/orders/0de00000-0000-4000-8000-00000000b001", ""}, // bob's: 404
-		{&errs, http.MethodPost, "/api/v1/orders", `{"items":[]}`},                         // 400
+		{&single, sendOwn, http.MethodGet, "/api/v1/orders/" + o.ID, ""},
+		{&single, sendOwn, http.MethodPatch, "/api/v1/orders/" + o.ID, `{"note":"changed"}`},
+		{&single, sendOwn, http.MethodPost, "/api/v1/orders/" + o.ID + "/cancel", ""},
+		{&single, send, http.MethodGet, "/api/v1/orders/0de00000-0000-4000-8000-00000000a001", ""}, // seeded, with an internal note
+		{&lists, send, http.MethodGet, "/api/v1/orders?limit=100", ""},
+		{&lists, send, http.MethodGet, "/api/v1/orders?sort=-total&limit=100", ""},
+		{&errs, sendOwn, http.MethodPatch, "/api/v1/orders/" + o.ID, `{"note":"after cancel"}`},  // 409
+		{&errs, send, http.MethodGet, "/api/v1/orders/0de00000-0000-4000-8000-00000000b001", ""}, // bob's: 404
+		{&errs, send, http.MethodPost, "/api/v1/orders", `{"items":[]}`},                         // 400
 	}
 	for _, s := range steps {
-		x, err := send(s.method, s.path, s.body)
+		x, err := s.send(s.method, s.path, s.body)
 		if err != nil {
 			return Result{}, err
 		}

@@ -84,12 +84,14 @@ func (t *Target) leaked(body []byte) string {
 	return ""
 }
 
-// Seeded demo orders (internal/seed); each carries one text file.
+// Seeded demo orders (internal/seed); each carries one text file. The
+// attacks ask Target.holdings for the orders to use: these for the demo
+// accounts, orders of their own for an isolated run's customers.
 const (
-	aliceOrder      = "0de00000-0000-4000-8000-00000000a001"
-	aliceOtherOrder = "0de00000-0000-4000-8000-00000000a002"
-	bobOrder        = "0de00000-0000-4000-8000-00000000b001"
-	missingID       = "00000000-0000-4000-8000-000000000000"
+	seededAliceOrder      = "0de00000-0000-4000-8000-00000000a001"
+	seededAliceOtherOrder = "0de00000-0000-4000-8000-00000000a002"
+	seededBobOrder        = "0de00000-0000-4000-8000-00000000b001"
+	missingID             = "00000000-0000-4000-8000-000000000000"
 )
 
 type storedFile struct {
@@ -437,16 +439,20 @@ func traversalFilenames() []string {
 }
 
 func traversalPath(ctx context.Context, t *Target) (Result, error) {
+	h, err := t.holdings(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	tok, err := t.login(ctx, t.Alice)
 	if err != nil {
 		return Result{}, err
 	}
-	before, _, err := t.listFiles(ctx, tok.AccessToken, aliceOrder)
+	before, _, err := t.listFiles(ctx, tok.AccessToken, h.alice)
 	if err != nil {
 		return Result{}, err
 	}
 	if len(before) == 0 {
-		return Result{}, fmt.Errorf("control: alice's order %s has no file", aliceOrder)
+		return Result{}, fmt.Errorf("control: alice's order %s has no file", h.alice)
 	}
 	own := before[0].ID
 	segments := traversalSegments(own)
@@ -488,7 +494,7 @@ func traversalPath(ctx context.Context, t *Target) (Result, error) {
 		}
 	}
 	// Control: the DELETEs above reached no real file.
-	after, _, err := t.listFiles(ctx, tok.AccessToken, aliceOrder)
+	after, _, err := t.listFiles(ctx, tok.AccessToken, h.alice)
 	if err != nil {
 		return Result{}, err
 	}
@@ -575,11 +581,15 @@ func (t *Target) downloadControl(ctx context.Context, l signedLink, f storedFile
 }
 
 func traversalSignedKey(ctx context.Context, t *Target) (Result, error) {
+	h, err := t.holdings(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	tok, err := t.login(ctx, t.Alice)
 	if err != nil {
 		return Result{}, err
 	}
-	f, err := t.firstFile(ctx, tok.AccessToken, aliceOrder)
+	f, err := t.firstFile(ctx, tok.AccessToken, h.alice)
 	if err != nil {
 		return Result{}, err
 	}
@@ -651,19 +661,23 @@ func traversalKeys(key string) []string {
 func keyDir(key string) string { return key[:strings.LastIndex(key, "/")+1] }
 
 func signedURLTampering(ctx context.Context, t *Target) (Result, error) {
+	h, err := t.holdings(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	alice, bob, err := loginBoth(ctx, t)
 	if err != nil {
 		return Result{}, err
 	}
-	f1, err := t.firstFile(ctx, alice, aliceOrder)
+	f1, err := t.firstFile(ctx, alice, h.alice)
 	if err != nil {
 		return Result{}, err
 	}
-	f2, err := t.firstFile(ctx, alice, aliceOtherOrder)
+	f2, err := t.firstFile(ctx, alice, h.aliceOther)
 	if err != nil {
 		return Result{}, err
 	}
-	fb, err := t.firstFile(ctx, bob, bobOrder)
+	fb, err := t.firstFile(ctx, bob, h.bob)
 	if err != nil {
 		return Result{}, err
 	}
@@ -761,11 +775,15 @@ const maxLinkTTL = 5 * time.Minute
 const waitOutTTL = 20 * time.Second
 
 func signedURLExpiry(ctx context.Context, t *Target) (Result, error) {
+	h, err := t.holdings(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	tok, err := t.login(ctx, t.Alice)
 	if err != nil {
 		return Result{}, err
 	}
-	f, err := t.firstFile(ctx, tok.AccessToken, aliceOrder)
+	f, err := t.firstFile(ctx, tok.AccessToken, h.alice)
 	if err != nil {
 		return Result{}, err
 	}
@@ -844,16 +862,20 @@ func signedURLExpiry(ctx context.Context, t *Target) (Result, error) {
 }
 
 func filesBOLA(ctx context.Context, t *Target) (Result, error) {
+	h, err := t.holdings(ctx)
+	if err != nil {
+		return Result{}, err
+	}
 	alice, bob, err := loginBoth(ctx, t)
 	if err != nil {
 		return Result{}, err
 	}
-	before, _, err := t.listFiles(ctx, alice, aliceOrder)
+	before, _, err := t.listFiles(ctx, alice, h.alice)
 	if err != nil {
 		return Result{}, err
 	}
 	if len(before) == 0 {
-		return Result{}, fmt.Errorf("control: alice's order %s has no file", aliceOrder)
+		return Result{}, fmt.Errorf("control: alice's order %s has no file", h.alice)
 	}
 	victim := before[0]
 	body, formType, err := multipartFile(fileDisposition("from-bob.txt"), "text/plain", "planted by bob\n")
@@ -868,7 +890,7 @@ func filesBOLA(ctx context.Context, t *Target) (Result, error) {
 	}{
 		{
 			"list alice's order's files",
-			request{method: http.MethodGet, path: "/api/v1/orders/" + aliceOrder + "/files", token: bob},
+			request{method: http.MethodGet, path: "/api/v1/orders/" + h.alice + "/files", token: bob},
 			request{method: http.MethodGet, path: "/api/v1/orders/" + missingID + "/files", token: bob},
 		},
 		{
@@ -888,7 +910,7 @@ func filesBOLA(ctx context.Context, t *Target) (Result, error) {
 		},
 		{
 			"upload to alice's order",
-			request{method: http.MethodPost, path: "/api/v1/orders/" + aliceOrder + "/files", body: body, ctype: formType, token: bob},
+			request{method: http.MethodPost, path: "/api/v1/orders/" + h.alice + "/files", body: body, ctype: formType, token: bob},
 			request{method: http.MethodPost, path: "/api/v1/orders/" + missingID + "/files", body: body, ctype: formType, token: bob},
 		},
 	}
@@ -912,7 +934,7 @@ func filesBOLA(ctx context.Context, t *Target) (Result, error) {
 				p.what, x.status, normalizeProblem(x.body), miss.status, normalizeProblem(miss.body))
 		}
 	}
-	after, _, err := t.listFiles(ctx, alice, aliceOrder)
+	after, _, err := t.listFiles(ctx, alice, h.alice)
 	if err != nil {
 		return Result{}, err
 	}

@@ -18,6 +18,9 @@ func rateLimitAttacks() []Attack {
 			ID: "ratelimit/brute-force-one-account", Issue: "ratelimit", OWASP: "API4:2023", CWE: "CWE-307",
 			Story: "Guess one user's password as fast as the server answers.",
 			Run: func(ctx context.Context, t *Target) (Result, error) {
+				if err := t.ensure(ctx, t.Alice); err != nil {
+					return Result{}, err
+				}
 				return untilLimited(ctx, t, func(i int) request {
 					return loginRequest(t.Alice.Email, fmt.Sprintf("guess-number-%03d", i))
 				}, "guesses at alice's password")
@@ -36,6 +39,9 @@ func rateLimitAttacks() []Attack {
 			ID: "ratelimit/rotate-forwarded-for", Issue: "ratelimit", OWASP: "API4:2023", CWE: "CWE-348",
 			Story: "Brute-force one account while sending a new X-Forwarded-For per request to look like many clients.",
 			Run: func(ctx context.Context, t *Target) (Result, error) {
+				if err := t.ensure(ctx, t.Bob); err != nil {
+					return Result{}, err
+				}
 				return untilLimited(ctx, t, func(i int) request {
 					r := loginRequest(t.Bob.Email, fmt.Sprintf("guess-number-%03d", i))
 					r.headers = map[string]string{"X-Forwarded-For": randomIP()}
@@ -133,6 +139,9 @@ func randomIP() string {
 // and counts after lets every concurrent guess through the check.
 func parallelGuesses(ctx context.Context, t *Target) (Result, error) {
 	if err := t.settle(ctx, 12); err != nil {
+		return Result{}, err
+	}
+	if err := t.ensure(ctx, t.Alice); err != nil {
 		return Result{}, err
 	}
 	const guesses = 12

@@ -42,6 +42,9 @@ func (t *Target) login(ctx context.Context, a Account) (tokens, error) {
 // freshLogin always signs in anew (for attacks that spend the refresh
 // token).
 func (t *Target) freshLogin(ctx context.Context, a Account) (tokens, error) {
+	if err := t.ensure(ctx, a); err != nil {
+		return tokens{}, err
+	}
 	body, err := json.Marshal(map[string]string{"email": a.Email, "password": a.Password})
 	if err != nil {
 		return tokens{}, fmt.Errorf("encode login: %w", err)
@@ -66,9 +69,11 @@ func (t *Target) freshLogin(ctx context.Context, a Account) (tokens, error) {
 // attacks spent, and prove nothing. It asks the cheapest auth route (a
 // refresh with a token that does not exist: no password hash), reads the
 // RateLimit headers of the answer, and waits for the refill it needs. Its
-// own request spends one, so at most quota-1 can be waited for.
+// own request spends one, so at most quota-1 can be waited for. An
+// isolated attack (ForAttack) has its own address and a whole allowance:
+// nothing to wait for.
 func (t *Target) settle(ctx context.Context, need int) error {
-	if !t.Pace {
+	if !t.Pace || t.isolated {
 		return nil
 	}
 	for range 10 {

@@ -9,6 +9,7 @@
 //	go run ./tools/cmd/attack -list                  # the catalogue; sends nothing
 //	go run ./tools/cmd/attack -json > verdicts.json  # machine-readable verdicts
 //	go run ./tools/cmd/attack -issue battery -signing-key dev  # the OpenAPI battery: every documented operation
+//	go run ./tools/cmd/attack score -sqlmap results.csv -ffuf ffuf.json  # a scanner's findings against the workshop's ground truth
 //
 // The attacks send real exploit traffic, so the runner refuses any target
 // that is not this machine (loopback) unless -allow-remote is given.

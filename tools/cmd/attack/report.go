@@ -30,7 +30,7 @@ type summary struct {
 func summarize(outcomes []outcome) summary {
 	var s summary
 	for _, o := range outcomes {
-		switch o.verdict {
+		switch o.Verdict {
 		case string(attack.Blocked):
 			s.blocked++
 		case string(attack.Exploited):
@@ -53,8 +53,8 @@ func writeSummary(w io.Writer, s summary) error {
 func writeTable(w io.Writer, outcomes []outcome) error {
 	issueWidth, idWidth := len("ISSUE"), len("ATTACK")
 	for _, o := range outcomes {
-		issueWidth = max(issueWidth, utf8.RuneCountInString(o.attack.Issue))
-		idWidth = max(idWidth, utf8.RuneCountInString(o.attack.ID))
+		issueWidth = max(issueWidth, utf8.RuneCountInString(o.Attack.Issue))
+		idWidth = max(idWidth, utf8.RuneCountInString(o.Attack.ID))
 	}
 	verdictWidth := len(attack.Exploited) // the longest verdict
 	evidenceWidth := max(minEvidence, tableWidth-issueWidth-idWidth-verdictWidth-3*columnGap)
@@ -63,9 +63,9 @@ func writeTable(w io.Writer, outcomes []outcome) error {
 	_, _ = fmt.Fprintln(tw, "ISSUE\tATTACK\tVERDICT\tEVIDENCE")
 	truncated := false
 	for _, o := range outcomes {
-		evidence, cut := fit(printable(o.evidence), evidenceWidth)
-		truncated = truncated || (cut && o.verdict != verdictError) // errors are printed whole below
-		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", printable(o.attack.Issue), printable(o.attack.ID), o.verdict, evidence)
+		evidence, cut := fit(printable(o.Evidence), evidenceWidth)
+		truncated = truncated || (cut && o.Verdict != verdictError) // errors are printed whole below
+		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", printable(o.Attack.Issue), printable(o.Attack.ID), o.Verdict, evidence)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)
@@ -76,7 +76,7 @@ func writeTable(w io.Writer, outcomes []outcome) error {
 		}
 	}
 	for _, o := range outcomes {
-		if len(o.cases) > 0 {
+		if len(o.Cases) > 0 {
 			if err := writeCases(w, o); err != nil {
 				return err
 			}
@@ -85,10 +85,10 @@ func writeTable(w io.Writer, outcomes []outcome) error {
 	// An error's cause and its hint (restart the server, raise -timeout)
 	// are at its end, where the table cuts; errors are printed whole.
 	for _, o := range outcomes {
-		if o.verdict != verdictError {
+		if o.Verdict != verdictError {
 			continue
 		}
-		if _, err := fmt.Fprintf(w, "%s %s: %s\n", verdictError, printable(o.attack.ID), printable(o.evidence)); err != nil {
+		if _, err := fmt.Fprintf(w, "%s %s: %s\n", verdictError, printable(o.Attack.ID), printable(o.Evidence)); err != nil {
 			return fmt.Errorf("write table: %w", err)
 		}
 	}
@@ -98,13 +98,13 @@ func writeTable(w io.Writer, outcomes []outcome) error {
 // writeCases prints a battery's cases per operation and in total, then
 // the evidence of each case that was not blocked.
 func writeCases(w io.Writer, o outcome) error {
-	if _, err := fmt.Fprintf(w, "\n%s: cases per operation\n", printable(o.attack.ID)); err != nil {
+	if _, err := fmt.Fprintf(w, "\n%s: cases per operation\n", printable(o.Attack.ID)); err != nil {
 		return fmt.Errorf("write cases: %w", err)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, columnGap, ' ', 0)
 	_, _ = fmt.Fprintln(tw, "OPERATION\tMETHOD\tPATH\tPOLICY\tTRIED\tBLOCKED\tEXPLOITED\tSKIPPED\tUNPROVEN")
 	var sum attack.Tally
-	for _, c := range o.cases {
+	for _, c := range o.Cases {
 		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", printable(c.Operation), printable(c.Method), printable(c.Path), printable(c.Policy),
 			c.Tried, c.Blocked, c.Exploited, c.Skipped, c.Unproven)
 		sum.Tried += c.Tried
@@ -117,7 +117,7 @@ func writeCases(w io.Writer, o outcome) error {
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write cases: %w", err)
 	}
-	for _, c := range o.cases {
+	for _, c := range o.Cases {
 		for _, f := range c.Findings {
 			if _, err := fmt.Fprintf(w, "  %s: %s\n", printable(c.Operation), printable(f)); err != nil {
 				return fmt.Errorf("write cases: %w", err)
@@ -182,11 +182,11 @@ func writeJSON(w io.Writer, outcomes []outcome) error {
 	results := make([]jsonResult, 0, len(outcomes)) // [] rather than null when nothing ran
 	for _, o := range outcomes {
 		results = append(results, jsonResult{
-			catalogueEntry: entryOf(o.attack),
-			Verdict:        o.verdict,
-			Evidence:       o.evidence,
-			DurationMS:     o.duration.Milliseconds(),
-			Cases:          o.cases,
+			catalogueEntry: entryOf(o.Attack),
+			Verdict:        o.Verdict,
+			Evidence:       o.Evidence,
+			DurationMS:     o.Duration.Milliseconds(),
+			Cases:          o.Cases,
 		})
 	}
 	return encodeJSON(w, results)

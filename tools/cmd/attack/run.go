@@ -28,19 +28,12 @@ const (
 	exitFailed    = 2 // bad usage, or an attack could not run: nothing was proven
 )
 
-// verdictError is the verdict column of an attack whose Run returned an
-// error. It is not one of attack's verdicts on purpose: an attack that could
-// not run proved nothing, so it must never be counted as BLOCKED.
-const verdictError = "ERROR"
+// verdictError is the verdict column of an attack that could not run
+// (attack.VerdictError): never counted as BLOCKED.
+const verdictError = attack.VerdictError
 
 // rateLimitIssue is the issue whose attacks spend the server's login limits.
 const rateLimitIssue = "ratelimit"
-
-// batteryTimeout is the least time the OpenAPI battery gets: it sends
-// about a thousand requests and waits out the sign-in routes' limit of ten
-// a minute between its cases there, about two minutes against a fresh
-// server, more after other attacks spent that limit.
-const batteryTimeout = 6 * time.Minute
 
 // signingKeyEnv may hold the -signing-key value instead of the command
 // line, where a real key would be visible to every user of the machine (ps)
@@ -94,6 +87,9 @@ type options struct {
 
 // run is the whole command; main only wires it to the process.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "score" {
+		return runScore(ctx, args[1:], stdout)
+	}
 	opts, err := parseArgs(args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil // -h printed the usage; asking for help is not a failure
@@ -119,10 +115,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	target := attack.DemoTarget(opts.target.String())
 	target.SigningKeyID, target.SigningKey = opts.signingKeyID, opts.signingKey
 	target.Webhook = opts.webhookKey
-	// One server serves the whole run: pace the sign-ins the attacks make
-	// for their footholds instead of failing on the login limits.
+	// One server serves the whole run. Each attack speaks from its own
+	// loopback address, as customers of its own (attack.ForAttack), so no
+	// attack waits on a limit another spent and the demo accounts stay as
+	// seeded. Where that cannot be (a remote target), the sign-ins the
+	// attacks make for their footholds are paced instead.
 	target.Pace = true
-	outcomes := runAttacks(ctx, target, attacks, opts.timeout, stderr)
+	var sources *attack.Sources
+	if ok, why := attack.CanIsolate(ctx, target.BaseURL, &attack.Sources{}); ok {
+		sources = &attack.Sources{}
+	} else {
+		_, _ = fmt.Fprintf(stderr, "attack: pacing instead of isolating, so the run waits out the server's rate limits: %s\n", why)
+	}
+	outcomes := runAttacks(ctx, target, sources, attacks, opts.timeout, stderr)
 
 	sum := summarize(outcomes)
 	if opts.json {
@@ -411,85 +416,15 @@ func rateLimitLast(attacks []attack.Attack) []attack.Attack {
 }
 
 // outcome is one attack's line in the report.
-type outcome struct {
-	attack   attack.Attack
-	verdict  string // attack.Blocked, Exploited, Skipped, or verdictError
-	evidence string // the attack's evidence, or the error
-	duration time.Duration
-	cases    []attack.Tally // a battery's cases per operation
-}
+type outcome = attack.Outcome
 
-// runAttacks runs the attacks one after another, never concurrently: they
-// share one server's rate-limit state and data, so running them in parallel
-// would make each verdict depend on the others. It stops early when ctx is
-// cancelled, and returns the outcomes of the attacks that ran.
-func runAttacks(ctx context.Context, target *attack.Target, attacks []attack.Attack, timeout time.Duration, progress io.Writer) []outcome {
-	outcomes := make([]outcome, 0, len(attacks))
-	for i, a := range attacks {
-		if ctx.Err() != nil {
-			break
-		}
-		// A full run takes minutes; progress on stderr shows it is alive
-		// without mixing into the table or the JSON on stdout.
-		_, _ = fmt.Fprintf(progress, "[%d/%d] %s ... ", i+1, len(attacks), a.ID)
-		limit := timeout
-		if a.Issue == attack.BatteryIssue {
-			limit = max(timeout, batteryTimeout)
-		}
-		o := runOne(ctx, target, a, limit)
-		_, _ = fmt.Fprintf(progress, "%s (%s)\n", o.verdict, o.duration.Round(time.Millisecond))
-		outcomes = append(outcomes, o)
-	}
-	return outcomes
-}
-
-func runOne(ctx context.Context, target *attack.Target, a attack.Attack, timeout time.Duration) (o outcome) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	o.attack = a
-	start := time.Now()
-	// An attack parses whatever the server sends back; if that ever
-	// panics, it is this attack's error, and the rest of the run and the
-	// report survive it.
-	defer func() {
-		if p := recover(); p != nil {
-			o.verdict, o.evidence = verdictError, fmt.Sprintf("attack panicked: %v", p)
-		}
-		o.duration = time.Since(start)
-	}()
-	res, err := a.Run(ctx, target)
-	// A battery that could not finish still says which cases ran, and how.
-	o.cases = res.Cases
-	if err != nil {
-		o.verdict, o.evidence = verdictError, explain(err)
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			o.evidence += fmt.Sprintf(" -- gave up after %s (-timeout)", timeout)
-		}
-		return o
-	}
-	o.verdict, o.evidence = string(res.Verdict), res.Evidence
-	return o
-}
-
-// explain adds the likely cause to an attack's error. The common one in a
-// workshop: an earlier attack (in this run or a previous one) spent the
-// server's login limits, so this attack's own login got 429 and it could not
-// even start. That says nothing about the defence under test. The demo
-// allows only a few logins a minute per client (internal/app/limits.go), so
-// a whole-catalogue run against one server meets this after a dozen or so
-// attacks: the hint points to smaller runs against a fresh server.
-func explain(err error) string {
-	msg := err.Error()
-	if !rateLimited(msg) {
-		return msg
-	}
-	return msg + " -- rate limited (429) by an earlier attack of this run or a previous one, so this attack could not start: wait a minute or restart the demo server (make demo), then run one issue or attack at a time (-issue NAME, -attack ID)"
-}
-
-// rateLimited reports whether an error's text shows a 429 answer. The login
-// helpers of tools/attack put the exchange in their errors as
-// "POST /path ... → 429 body"; matching the arrow too keeps an id or a body
-// that merely contains the digits 429 from matching.
-func rateLimited(msg string) bool {
-	return strings.Contains(msg, "→ 429")
+// runAttacks runs the attacks (attack.RunAll), printing progress: a full
+// run takes a while, and progress on stderr shows it is alive without
+// mixing into the table or the JSON on stdout.
+func runAttacks(ctx context.Context, target *attack.Target, sources *attack.Sources, attacks []attack.Attack, timeout time.Duration, progress io.Writer) []outcome {
+	return attack.RunAll(ctx, target, sources, attacks, timeout,
+		func(i int, a attack.Attack) { _, _ = fmt.Fprintf(progress, "[%d/%d] %s ... ", i+1, len(attacks), a.ID) },
+		func(_ int, o attack.Outcome) {
+			_, _ = fmt.Fprintf(progress, "%s (%s)\n", o.Verdict, o.Duration.Round(time.Millisecond))
+		})
 }

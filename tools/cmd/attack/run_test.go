@@ -319,7 +319,7 @@ func TestOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			outcomes := runAttacks(context.Background(), attack.DemoTarget("http://127.0.0.1:1"), tt.attacks, 50*time.Millisecond, &bytes.Buffer{})
+			outcomes := runAttacks(context.Background(), attack.DemoTarget("http://127.0.0.1:1"), nil, tt.attacks, 50*time.Millisecond, &bytes.Buffer{})
 			got := summarize(outcomes)
 			if got != tt.want {
 				t.Errorf("summary = %+v, want %+v", got, tt.want)
@@ -341,7 +341,7 @@ func TestInterruptedRunIsIncomplete(t *testing.T) {
 		t.Error("ran an attack after the interrupt")
 		return attack.Result{}, nil
 	}}
-	outcomes := runAttacks(ctx, attack.DemoTarget("http://127.0.0.1:1"), []attack.Attack{first, second}, time.Second, &bytes.Buffer{})
+	outcomes := runAttacks(ctx, attack.DemoTarget("http://127.0.0.1:1"), nil, []attack.Attack{first, second}, time.Second, &bytes.Buffer{})
 	err := verdictErr(summarize(outcomes), len(outcomes), 2)
 	if exitStatus(err) != exitFailed || !strings.Contains(err.Error(), "interrupted after 1 of 2") {
 		t.Errorf("err = %v (status %d), want interrupted, status %d", err, exitStatus(err), exitFailed)
@@ -353,8 +353,8 @@ func TestInterruptedRunIsIncomplete(t *testing.T) {
 func TestTableIsSafeFromHostileEvidence(t *testing.T) {
 	a := attack.Attack{ID: "bola/read-order", Issue: "bola"}
 	outcomes := []outcome{
-		{attack: a, verdict: string(attack.Exploited), evidence: "GET / → 200 \x1b[2J\x1b[32m\nbola\tbola/read-order\tBLOCKED\tall good\u202e"},
-		{attack: a, verdict: string(attack.Blocked), evidence: strings.Repeat("é", 500)},
+		{Attack: a, Verdict: string(attack.Exploited), Evidence: "GET / → 200 \x1b[2J\x1b[32m\nbola\tbola/read-order\tBLOCKED\tall good\u202e"},
+		{Attack: a, Verdict: string(attack.Blocked), Evidence: strings.Repeat("é", 500)},
 	}
 	var out bytes.Buffer
 	if err := writeTable(&out, outcomes); err != nil {
