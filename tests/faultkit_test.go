@@ -95,6 +95,9 @@ func startProcess(t *testing.T, bin string, env map[string]string) *apiProcess {
 	settings := map[string]string{
 		"APP_ENV":          "development",
 		"HTTP_ADDR":        "127.0.0.1:0",
+		// A port of its own, so that no other server's metrics listener
+		// (a demo, another test) can stop this one from starting.
+		"METRICS_ADDR":     "127.0.0.1:0",
 		"JWT_SIGNING_KEYS": keySetting,
 		"SHUTDOWN_TIMEOUT": "10s",
 		"FILE_STORAGE_DIR": filepath.Join(t.TempDir(), "files"),

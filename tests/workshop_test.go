@@ -85,7 +85,7 @@ func TestWorkshopBOLA(t *testing.T) {
 func TestWorkshopRLSOnlyIsBolasVariant(t *testing.T) {
 	env := map[string]string{"BULWARK_VULNS": "sqli:rls-only", "HTTP_ADDR": "127.0.0.1:0"}
 	err := app.Run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "variant of bola only") {
+	if err == nil || !strings.Contains(err.Error(), `"rls-only" is not a variant of sqli`) {
 		t.Errorf("BULWARK_VULNS=sqli:rls-only: %v, want a refusal", err)
 	}
 	srv := startServer(t, nil)
