@@ -93,8 +93,8 @@ func startProcess(t *testing.T, bin string, env map[string]string) *apiProcess {
 	t.Helper()
 	keySetting, key := newSigningKey()
 	settings := map[string]string{
-		"APP_ENV":          "development",
-		"HTTP_ADDR":        "127.0.0.1:0",
+		"APP_ENV":   "development",
+		"HTTP_ADDR": "127.0.0.1:0",
 		// A port of its own, so that no other server's metrics listener
 		// (a demo, another test) can stop this one from starting.
 		"METRICS_ADDR":     "127.0.0.1:0",

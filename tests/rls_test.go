@@ -77,9 +77,9 @@ func productionEnv(t *testing.T, databaseURL string) map[string]string {
 		return base64.RawURLEncoding.EncodeToString(b)
 	}
 	return map[string]string{
-		"APP_ENV":          "production",
-		"DATABASE_URL":     databaseURL,
-		"HTTP_ADDR":        "127.0.0.1:0",
+		"APP_ENV":      "production",
+		"DATABASE_URL": databaseURL,
+		"HTTP_ADDR":    "127.0.0.1:0",
 		// A port of its own, so that no other server's metrics listener
 		// (a demo, another test) can stop this one from starting.
 		"METRICS_ADDR":     "127.0.0.1:0",
