@@ -50,7 +50,10 @@ func startServer(ctx context.Context, name, bin string, args, env []string, logP
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...) //nolint:gosec,noctx // our own binaries; stopped explicitly by stop, with SIGTERM first.
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "HTTP_ADDR=" + addr}, env...)
+	// Each server takes a metrics port of its own: the bench runs several
+	// at once, and the default (127.0.0.1:9090) would let only the first
+	// start. The metrics middleware still runs, as it does in production.
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "HTTP_ADDR=" + addr, "METRICS_ADDR=127.0.0.1:0"}, env...)
 	cmd.Stdout = logFile
 	s := &server{name: name, base: "http://" + addr, cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan struct{})}
 	cmd.Stderr = s.stderr
