@@ -62,7 +62,9 @@ func (h *ImportHandler) Import(c *echo.Context) error {
 			secevent.Emit(c.Request().Context(), secevent.OutboundRefused, secevent.ReasonURL)
 			return &web.ValidationError{Fields: []web.FieldError{{Field: "url", Message: bad.Reason}}}
 		}
-		return fmt.Errorf("parse import url: %s: %w", err.Error(), ErrImportFailed)
+		// Not err's text: url.Parse quotes the raw URL, whose userinfo may
+		// hold a password, and the log must never carry one.
+		return fmt.Errorf("parse import url (%T): %w", err, ErrImportFailed)
 	}
 	ctx := c.Request().Context()
 	resp, err := h.fetch.Fetch(ctx, u)
