@@ -327,6 +327,9 @@ func TestOpenAPIResponsesMatchTheDocument(t *testing.T) {
 	c.decode(c.expect(200, "POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": tokens.RefreshToken}), &tokens)
 	c.expect(401, "POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": "rt_spent-or-made-up"})
 	c.expect(204, "POST", "/api/v1/auth/logout", "", map[string]any{"refresh_token": tokens.RefreshToken})
+	// Logout ended that session's access tokens too: sign in again.
+	c.decode(c.expect(200, "POST", "/api/v1/auth/login", "", login), &tokens)
+	alice = tokens.AccessToken
 	admin, err := srv.Target.Login(ctx, srv.Target.Admin)
 	if err != nil {
 		t.Fatal(err)
@@ -405,6 +408,9 @@ func TestOpenAPIResponsesMatchTheDocument(t *testing.T) {
 	c.expect(200, "PATCH", "/api/v1/admin/orders/"+order.ID, admin, map[string]any{"internal_note": "checked"})
 	c.expect(409, "PATCH", "/api/v1/admin/orders/"+order.ID, admin, map[string]any{"status": "shipped"})
 	c.expect(400, "PATCH", "/api/v1/admin/orders/"+order.ID, admin, map[string]any{"status": "refunded"})
+	c.expect(200, "GET", "/api/v1/admin/audit?action=order.update&limit=5", admin, nil)
+	c.expect(400, "GET", "/api/v1/admin/audit?actor=nobody", admin, nil)
+	c.expect(403, "GET", "/api/v1/admin/audit", alice, nil)
 
 	// the staff dashboard's page and files
 	for _, path := range []string{"/admin/", "/admin/app.js", "/admin/render.js", "/admin/app.css"} {
@@ -428,6 +434,16 @@ func TestOpenAPIResponsesMatchTheDocument(t *testing.T) {
 	if !got429 {
 		t.Error("twelve failed logins for one account never answered 429")
 	}
+
+	// Last, as they end sessions: alice changes her password (which ends
+	// hers), the admin signs out everywhere.
+	pw := srv.Target.Alice.Password
+	c.expect(403, "POST", "/api/v1/users/me/password", alice, map[string]any{"current_password": "not-the-password", "new_password": "another-long-password"})
+	c.expect(400, "POST", "/api/v1/users/me/password", alice, map[string]any{"current_password": pw, "new_password": "short"})
+	c.expect(204, "POST", "/api/v1/users/me/password", alice, map[string]any{"current_password": pw, "new_password": "another-long-password"})
+	c.expect(401, "GET", "/api/v1/users/me", alice, nil)
+	c.expect(204, "POST", "/api/v1/auth/logout-all", admin, nil)
+	c.expect(401, "POST", "/api/v1/auth/logout-all", admin, nil)
 
 	for path, item := range check.doc.Paths.Map() {
 		for method, op := range item.Operations() {

@@ -203,7 +203,7 @@ func FuzzTokenClaims(f *testing.F) {
 // issued token, one byte, a cut or an addition, gets it refused.
 func FuzzTokenVerify(f *testing.F) {
 	tk := fuzzTokens(f)
-	issued, err := tk.Issue(uuid.MustParse("a11ce000-0000-4000-8000-000000000001"), "user")
+	issued, err := tk.Issue(Grant{UserID: uuid.MustParse("a11ce000-0000-4000-8000-000000000001"), Role: "user", Session: uuid.New()})
 	if err != nil {
 		f.Fatal(err)
 	}

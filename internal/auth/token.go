@@ -32,6 +32,22 @@ var ErrInvalidToken = errors.New("invalid access token")
 type Claims struct {
 	jwt.RegisteredClaims
 	Role string `json:"role"`
+	// Session names the refresh family the token was issued with (logout
+	// and reuse revoke it) and Version the user's token version then (a
+	// password change, "sign out everywhere" and a change of role bump
+	// it). Authenticate compares both with the database on every request,
+	// so a revoked session ends at once, not when the token expires.
+	Session string `json:"sid"`
+	Version int32  `json:"sv"`
+}
+
+// Grant is what an access token is issued for: a user, in one session, at
+// one token version.
+type Grant struct {
+	UserID  uuid.UUID
+	Role    string
+	Session uuid.UUID // the refresh token family
+	Version int32     // users.token_version when the token was signed
 }
 
 // Tokens issues and verifies access tokens.
@@ -80,20 +96,22 @@ func NewTokens(keys []config.SigningKey, issuer, audience string, ttl time.Durat
 // TTL is the lifetime of an access token.
 func (t *Tokens) TTL() time.Duration { return t.ttl }
 
-// Issue signs an access token for the user.
-func (t *Tokens) Issue(userID uuid.UUID, role string) (string, error) {
+// Issue signs an access token for the grant's user and session.
+func (t *Tokens) Issue(g Grant) (string, error) {
 	now := t.now()
 	claims := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.issuer,
-			Subject:   userID.String(),
+			Subject:   g.UserID.String(),
 			Audience:  jwt.ClaimStrings{t.audience},
 			IssuedAt:  jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
 			ID:        uuid.NewString(),
 		},
-		Role: role,
+		Role:    g.Role,
+		Session: g.Session.String(),
+		Version: g.Version,
 	}
 	token := jwt.NewWithClaims(jwt.GetSigningMethod(signingMethod), claims)
 	token.Header["kid"] = t.current.ID
@@ -120,6 +138,11 @@ func (t *Tokens) Verify(raw string) (uuid.UUID, *Claims, error) {
 	id, err := uuid.Parse(claims.Subject)
 	if err != nil {
 		return uuid.Nil, nil, fmt.Errorf("%w: subject is not a user id", ErrInvalidToken)
+	}
+	// A token without a session cannot be revoked by logout, so it is no
+	// token of this service.
+	if _, err := uuid.Parse(claims.Session); err != nil {
+		return uuid.Nil, nil, fmt.Errorf("%w: no session", ErrInvalidToken)
 	}
 	return id, &claims, nil
 }
