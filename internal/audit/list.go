@@ -125,4 +125,3 @@ func (s *Store) List(ctx context.Context, f Filter) (Page, error) {
 	}
 	return p, nil
 }
-
