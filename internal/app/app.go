@@ -102,6 +102,7 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 	fileService := files.NewService(files.NewStore(deps.Pool), deps.Storage, files.Limits{
 		MaxBytes: deps.Config.UploadMaxBytes, FilesPerOrder: deps.Config.MaxFilesPerOrder, LinkTTL: deps.Config.DownloadURLTTL,
 		MaxConcurrent: maxConcurrentUploads,
+		Quota:         files.Quota{Bytes: deps.Config.StorageQuotaBytes, Files: deps.Config.StorageQuotaFiles},
 	})
 	pay, err := paymentsHandler(deps.Config, deps.Pool)
 	if err != nil {

@@ -96,6 +96,10 @@ type Config struct {
 	DownloadURLTTL   time.Duration
 	UploadMaxBytes   int64
 	MaxFilesPerOrder int
+	// StorageQuotaBytes and StorageQuotaFiles bound what one customer
+	// stores over all their orders (internal/files/gate.go).
+	StorageQuotaBytes int64
+	StorageQuotaFiles int
 
 	// RateLimitStore is "memory" (one instance) or "redis" (a fleet sharing
 	// REDIS_URL).
@@ -203,7 +207,10 @@ func Load(getenv func(string) string) (Config, error) {
 		DownloadURLTTL:   p.duration("DOWNLOAD_URL_TTL", 2*time.Minute),
 		UploadMaxBytes:   int64(p.integer("UPLOAD_MAX_BYTES", 10<<20)),
 		MaxFilesPerOrder: p.integer("MAX_FILES_PER_ORDER", 10),
-		DevDataDir:       p.str("DEV_DATA_DIR", ".data"),
+		// 100 MiB and 200 files per customer by default.
+		StorageQuotaBytes: int64(p.integer("STORAGE_QUOTA_BYTES", 100<<20)),
+		StorageQuotaFiles: p.integer("STORAGE_QUOTA_FILES", 200),
+		DevDataDir:        p.str("DEV_DATA_DIR", ".data"),
 	}
 	cfg.SigningKeys = p.signingKeys("JWT_SIGNING_KEYS")
 	if len(cfg.SigningKeys) == 0 && cfg.Env == Development {
@@ -271,6 +278,10 @@ func (c Config) validate() error {
 		return errors.New("UPLOAD_MAX_BYTES must be between 1024 and 1073741824")
 	case c.MaxFilesPerOrder < 1 || c.MaxFilesPerOrder > 100:
 		return errors.New("MAX_FILES_PER_ORDER must be between 1 and 100")
+	case c.StorageQuotaBytes < c.UploadMaxBytes || c.StorageQuotaBytes > 1<<40:
+		return errors.New("STORAGE_QUOTA_BYTES must be at least UPLOAD_MAX_BYTES and at most 1099511627776")
+	case c.StorageQuotaFiles < 1 || c.StorageQuotaFiles > 100000:
+		return errors.New("STORAGE_QUOTA_FILES must be between 1 and 100000")
 	}
 	switch c.RateLimitStore {
 	case "memory":
