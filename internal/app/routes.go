@@ -234,7 +234,7 @@ func stack(deps Deps, parts Parts) []echo.MiddlewareFunc {
 		web.RequestLogger(deps.Logger),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}),
 		web.SecurityHeaders(),
-		web.RateLimit(parts.Limiter, parts.Limits.PerIP, web.ByIP),
+		unlessProbe(web.RateLimit(parts.Limiter, parts.Limits.PerIP, web.ByIP)),
 		web.Shed(deps.Config.MaxInFlight, isLiveness),
 		web.Deadline(deps.Config.RequestTimeout, deps.Config.ReadTimeout-deps.Config.ReadHeaderTimeout, isTransfer),
 		databaseUnavailable,
