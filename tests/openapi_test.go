@@ -418,9 +418,9 @@ func TestOpenAPIResponsesMatchTheDocument(t *testing.T) {
 	}
 
 	// Outside the document: an unknown path, and a method the path does not
-	// serve (echo's group fallback answers it 404), still get problem+json.
+	// serve (405 with Allow, after authentication), still get problem+json.
 	c.expect(404, "GET", "/api/v1/nowhere", alice, nil)
-	c.expect(404, "PUT", "/api/v1/users/me", alice, map[string]any{"name": "x"})
+	c.expect(405, "PUT", "/api/v1/users/me", alice, map[string]any{"name": "x"})
 
 	// rate limiting: failed logins for one account back off, then 429
 	wrong := map[string]any{"email": "openapi@example.net", "password": "wrong-password-guess"}
