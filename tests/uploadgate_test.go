@@ -15,13 +15,9 @@ import (
 // returns the status and the problem's detail.
 func upload(t *testing.T, base, token, orderID string, content []byte) (int, string) {
 	t.Helper()
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	part, _ := w.CreateFormFile("file", "note.txt")
-	_, _ = part.Write(content)
-	_ = w.Close()
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/api/v1/orders/"+orderID+"/files", &buf)
-	req.Header.Set("Content-Type", w.FormDataContentType())
+	body, ctype := multipartBody(content)
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/api/v1/orders/"+orderID+"/files", body)
+	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -32,6 +28,16 @@ func upload(t *testing.T, base, token, orderID string, content []byte) (int, str
 	b, _ := io.ReadAll(resp.Body)
 	_ = json.Unmarshal(b, &problem)
 	return resp.StatusCode, problem.Detail
+}
+
+// multipartBody is content as the one file of a form, and the form's type.
+func multipartBody(content []byte) (*bytes.Buffer, string) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	part, _ := w.CreateFormFile("file", "note.txt")
+	_, _ = part.Write(content)
+	_ = w.Close()
+	return &buf, w.FormDataContentType()
 }
 
 func newOrder(t *testing.T, alice client) string {

@@ -63,3 +63,11 @@ SELECT id
 FROM users
 WHERE id = $1
 FOR NO KEY UPDATE;
+
+-- Which of keys are recorded: storage-gc's question for each batch of
+-- stored objects (internal/files/gc.go). It runs as the owner, in the
+-- maintenance scope, never in a request.
+-- name: RecordedObjectKeys :many
+SELECT object_key
+FROM files
+WHERE object_key = ANY(sqlc.arg(keys)::text[]);

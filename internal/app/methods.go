@@ -56,4 +56,3 @@ func matches(pattern, path string) bool {
 	}
 	return true
 }
-

@@ -263,3 +263,32 @@ func (q *Queries) LockOwnerForOwnerUpload(ctx context.Context, id uuid.UUID) (uu
 	err := row.Scan(&id_2)
 	return id_2, err
 }
+
+const recordedObjectKeys = `-- name: RecordedObjectKeys :many
+SELECT object_key
+FROM files
+WHERE object_key = ANY($1::text[])
+`
+
+// Which of keys are recorded: storage-gc's question for each batch of
+// stored objects (internal/files/gc.go). It runs as the owner, in the
+// maintenance scope, never in a request.
+func (q *Queries) RecordedObjectKeys(ctx context.Context, keys []string) ([]string, error) {
+	rows, err := q.db.Query(ctx, recordedObjectKeys, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var object_key string
+		if err := rows.Scan(&object_key); err != nil {
+			return nil, err
+		}
+		items = append(items, object_key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

@@ -30,7 +30,6 @@ func NewService(store *Store, cursors *Cursors) *Service {
 	return &Service{store: store, cursors: cursors}
 }
 
-
 // Create places an order for owner. Prices, names and the total are read
 // from the catalogue inside the transaction that writes the order; nothing
 // the client sent besides product ids and quantities reaches the row.
