@@ -161,7 +161,7 @@ func FuzzTokenClaims(f *testing.F) {
 			return
 		}
 		now := time.Now().Unix()
-		claims := map[string]any{"iss": iss, "sub": sub, "role": "admin"}
+		claims := map[string]any{"iss": iss, "sub": sub, "role": "admin", "sid": "5e55e55e-0000-4000-8000-000000000001"}
 		if present&8 != 0 {
 			claims["aud"] = []string{aud}
 		} else {

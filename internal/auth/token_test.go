@@ -54,6 +54,7 @@ func validClaims(sub uuid.UUID) jwt.MapClaims {
 		"exp":  now.Add(5 * time.Minute).Unix(),
 		"jti":  uuid.NewString(),
 		"role": "user",
+		"sid":  uuid.NewString(),
 	}
 }
 
