@@ -323,13 +323,12 @@ func TestOpenAPIResponsesMatchTheDocument(t *testing.T) {
 	}
 	login := map[string]any{"email": srv.Target.Alice.Email, "password": srv.Target.Alice.Password}
 	c.decode(c.expect(200, "POST", "/api/v1/auth/login", "", login), &tokens)
-	alice := tokens.AccessToken
 	c.decode(c.expect(200, "POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": tokens.RefreshToken}), &tokens)
 	c.expect(401, "POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": "rt_spent-or-made-up"})
 	c.expect(204, "POST", "/api/v1/auth/logout", "", map[string]any{"refresh_token": tokens.RefreshToken})
 	// Logout ended that session's access tokens too: sign in again.
 	c.decode(c.expect(200, "POST", "/api/v1/auth/login", "", login), &tokens)
-	alice = tokens.AccessToken
+	alice := tokens.AccessToken
 	admin, err := srv.Target.Login(ctx, srv.Target.Admin)
 	if err != nil {
 		t.Fatal(err)

@@ -30,14 +30,6 @@ func fromRow(r db.File) File {
 	}
 }
 
-func (s *Store) count(ctx context.Context, owner, orderID uuid.UUID) (int64, error) {
-	n, err := s.q.CountFilesForOwnerOrder(ctx, db.CountFilesForOwnerOrderParams{OwnerID: owner, OrderID: orderID})
-	if err != nil {
-		return 0, fmt.Errorf("count files of %s: %w", orderID, err)
-	}
-	return n, nil
-}
-
 // create records a stored object. The customer's and the order's rows are
 // locked first, so the order's state, the per-order cap and the quota are
 // checked and the row inserted as one step even when uploads race.
