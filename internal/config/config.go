@@ -226,7 +226,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if p.err != nil {
 		return Config{}, p.err
 	}
-	if err := cfg.validate(); err != nil {
+	if err := errors.Join(cfg.addressProblems(), cfg.validate()); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
@@ -316,28 +316,10 @@ func (c Config) validate() error {
 		return nil
 	}
 	// Production refuses every development convenience rather than warning
-	// about it: a warning in a log nobody reads protects nothing.
-	switch {
-	case c.DatabaseURL == "":
-		return errors.New("production needs DATABASE_URL: set it to the PostgreSQL connection string")
-	case len(c.SigningKeys) == 0:
-		return errors.New("production needs JWT_SIGNING_KEYS: set it to kid:base64url-secret with at least 32 random bytes (openssl rand -base64 32)")
-	case c.SeedDemoData:
-		return errors.New("production refuses SEED_DEMO_DATA: unset it (demo accounts have published passwords)")
-	}
-	if usesPublishedKey(c.SigningKeys) {
-		return errors.New("production refuses the development signing key from .env.example: set JWT_SIGNING_KEYS to a freshly generated key")
-	}
-	if c.FileStorage == "local" && len(c.URLSigningKeys) == 0 {
-		return errors.New("production needs URL_SIGNING_KEYS: set it to kid:base64url-secret with at least 32 random bytes (openssl rand -base64 32)")
-	}
-	if usesPublishedKey(c.URLSigningKeys) {
-		return errors.New("production refuses a development key from .env.example in URL_SIGNING_KEYS: set it to a freshly generated key")
-	}
-	if c.FileStorage == "s3" && !c.S3.UseTLS {
-		return errors.New("production refuses S3_USE_TLS=false: object data and credentials would cross the network in clear")
-	}
-	return nil
+	// about it: a warning in a log nobody reads protects nothing. Every
+	// refusal is listed, one line each, so one start shows all there is
+	// to fix (productionProblems, startup.go).
+	return errors.Join(c.productionProblems()...)
 }
 
 // usesPublishedKey reports whether any key is one of the development keys.
@@ -387,10 +369,10 @@ type parser struct {
 	err    error
 }
 
+// fail records a problem with the variable name; every one is kept, so a
+// start lists all the settings to fix, one line each.
 func (p *parser) fail(name, format string, args ...any) {
-	if p.err == nil {
-		p.err = fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))
-	}
+	p.err = errors.Join(p.err, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
 }
 
 func (p *parser) str(name, def string) string {
