@@ -207,8 +207,9 @@ func Load(getenv func(string) string) (Config, error) {
 		DownloadURLTTL:   p.duration("DOWNLOAD_URL_TTL", 2*time.Minute),
 		UploadMaxBytes:   int64(p.integer("UPLOAD_MAX_BYTES", 10<<20)),
 		MaxFilesPerOrder: p.integer("MAX_FILES_PER_ORDER", 10),
-		// 100 MiB and 200 files per customer by default.
-		StorageQuotaBytes: int64(p.integer("STORAGE_QUOTA_BYTES", 100<<20)),
+		// 100 MiB (or UPLOAD_MAX_BYTES, when larger) and 200 files per
+		// customer by default.
+		StorageQuotaBytes: int64(p.integer("STORAGE_QUOTA_BYTES", max(100<<20, p.integer("UPLOAD_MAX_BYTES", 10<<20)))),
 		StorageQuotaFiles: p.integer("STORAGE_QUOTA_FILES", 200),
 		DevDataDir:        p.str("DEV_DATA_DIR", ".data"),
 	}

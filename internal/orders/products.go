@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/bulwark-dev/bulwark/internal/db"
+	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
 // The catalogue's list contract: sorted by sku, limit products a page
@@ -48,7 +49,9 @@ func (s *Service) Products(ctx context.Context, rawQuery string) (ProductPage, e
 	}
 	if raw := q.Get("cursor"); raw != "" {
 		sku, err := base64.RawURLEncoding.DecodeString(raw)
-		if err != nil || len(sku) == 0 || len(sku) > 64 {
+		// Only what a sku can be: a cursor that decodes to anything else
+		// (invalid UTF-8, a NUL) never reaches the database.
+		if err != nil || len(sku) == 0 || len(sku) > 64 || !web.IsSafeText(string(sku)) {
 			return ProductPage{}, paramError("cursor", "is not a cursor from a previous page of this list")
 		}
 		last := string(sku)

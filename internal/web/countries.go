@@ -25,3 +25,8 @@ const isoCountries = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ " +
 func IsCountryCode(s string) bool {
 	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && strings.Contains(isoCountries, s)
 }
+
+// IsSafeText reports whether s is valid UTF-8 without control or invisible
+// formatting characters: the validator's safetext, for values that come
+// from elsewhere than a request body (a decoded cursor).
+func IsSafeText(s string) bool { return isSafeText(s) }

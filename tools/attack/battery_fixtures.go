@@ -72,6 +72,8 @@ func (b *battery) demoBody(o *operation, p purpose) map[string]any {
 		return map[string]any{"note": "battery " + n, "shipping_address": validAddress()}
 	case "adminUpdateOrder":
 		return map[string]any{"internal_note": "battery " + n}
+	case "changePassword":
+		return map[string]any{"current_password": b.sessionsAccount.Password, "new_password": "battery-new-password-" + n}
 	}
 	return nil
 }
@@ -117,7 +119,7 @@ func (b *battery) bodyFor(o *operation, p purpose) map[string]any {
 // {id} names alice's shared resource, or a fresh one (for the success case
 // of a write, which may consume it).
 func (b *battery) validCall(ctx context.Context, o *operation, fresh bool, p purpose) (call, error) {
-	c := call{o: o, as: b.principalFor(o.policy), path: map[string]string{}}
+	c := call{o: o, as: b.principalForOp(o), path: map[string]string{}}
 	for _, param := range o.pathParams() {
 		v, err := b.resource(ctx, o, param.Name, fresh)
 		if err != nil {
@@ -141,6 +143,18 @@ func (b *battery) validCall(ctx context.Context, o *operation, fresh bool, p pur
 		c.body, c.ctype = body, ctype
 	}
 	return c, nil
+}
+
+// endsSessions are the operations that end the caller's sessions: run as
+// alice they would sign her out of every later case, so they run as an
+// account of their own (b.sessions), registered for the run.
+func endsSessions(o *operation) bool { return o.id == "logoutAll" || o.id == "changePassword" }
+
+func (b *battery) principalForOp(o *operation) *principal {
+	if endsSessions(o) {
+		return &b.sessions
+	}
+	return b.principalFor(o.policy)
 }
 
 func (b *battery) principalFor(policy string) *principal {
