@@ -4,11 +4,11 @@
 package postgres
 
 import (
-	"net"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"time"
 
