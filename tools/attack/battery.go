@@ -161,10 +161,13 @@ type battery struct {
 	byID map[string]*operation
 
 	alice, bob, admin principal
-	// sessions is an account of the run's own for the operations that end
-	// sessions (endsSessions), and sessionsAccount its credentials.
-	sessions        principal
-	sessionsAccount Account
+	// sessions are accounts of the run's own for the operations that end
+	// sessions (endsSessions), one per operation so that one's success
+	// (logoutAll revokes the families, changePassword bumps the token
+	// version) does not leave the other without a session, and
+	// sessionsAccount their credentials, by operation id.
+	sessions        map[string]*principal
+	sessionsAccount map[string]Account
 	// shared holds, per creating operation, the decoded answer of the one
 	// resource alice created through it and every case reuses.
 	shared map[string]any
@@ -281,27 +284,31 @@ func (b *battery) signIn(ctx context.Context) error {
 // operations run as. A target without the registration route (or these
 // operations) gets none: their cases then run as nobody and are refused.
 func (b *battery) signInSessions(ctx context.Context) error {
+	b.sessions, b.sessionsAccount = map[string]*principal{}, map[string]Account{}
 	if _, ok := b.byID["register"]; !ok {
 		return nil
 	}
-	n := randomToken(8)
-	b.sessionsAccount = Account{Email: "battery-sessions-" + strings.ToLower(n) + "@example.com", Password: "battery-sessions-password-" + n}
-	body, err := json.Marshal(map[string]string{"email": b.sessionsAccount.Email, "password": b.sessionsAccount.Password, "name": "Battery Sessions"})
-	if err != nil {
-		return err
+	for _, id := range []string{"logoutAll", "changePassword"} {
+		n := randomToken(8)
+		acct := Account{Email: "battery-sessions-" + strings.ToLower(n) + "@example.com", Password: "battery-sessions-password-" + n}
+		body, err := json.Marshal(map[string]string{"email": acct.Email, "password": acct.Password, "name": "Battery Sessions"})
+		if err != nil {
+			return err
+		}
+		x, err := b.t.send(ctx, request{method: http.MethodPost, path: "/api/v1/auth/register", body: string(body)})
+		if err != nil {
+			return err
+		}
+		if x.status != http.StatusCreated {
+			return fmt.Errorf("control: register the battery's own account: %s", x)
+		}
+		tok, err := b.t.freshLogin(ctx, acct)
+		if err != nil {
+			return err
+		}
+		b.sessionsAccount[id] = acct
+		b.sessions[id] = &principal{name: "a throwaway account", token: tok.AccessToken}
 	}
-	x, err := b.t.send(ctx, request{method: http.MethodPost, path: "/api/v1/auth/register", body: string(body)})
-	if err != nil {
-		return err
-	}
-	if x.status != http.StatusCreated {
-		return fmt.Errorf("control: register the battery's own account: %s", x)
-	}
-	tok, err := b.t.freshLogin(ctx, b.sessionsAccount)
-	if err != nil {
-		return err
-	}
-	b.sessions = principal{name: "a throwaway account", token: tok.AccessToken}
 	return nil
 }
 

@@ -88,7 +88,7 @@ func (b *battery) demoBody(o *operation, p purpose) map[string]any {
 		// fresh event id (each id is acted on once).
 		return webhookEventBody(b.paying.id, b.paying.cents, b.paying.currency)
 	case "changePassword":
-		return map[string]any{"current_password": b.sessionsAccount.Password, "new_password": "battery-new-password-" + n}
+		return map[string]any{"current_password": b.sessionsAccount["changePassword"].Password, "new_password": "battery-new-password-" + n}
 	}
 	return nil
 }
@@ -168,12 +168,15 @@ func (b *battery) validCall(ctx context.Context, o *operation, fresh bool, p pur
 
 // endsSessions are the operations that end the caller's sessions: run as
 // alice they would sign her out of every later case, so they run as an
-// account of their own (b.sessions), registered for the run.
+// account of their own each (b.sessions), registered for the run.
 func endsSessions(o *operation) bool { return o.id == "logoutAll" || o.id == "changePassword" }
 
 func (b *battery) principalForOp(o *operation) *principal {
 	if endsSessions(o) {
-		return &b.sessions
+		if p, ok := b.sessions[o.id]; ok {
+			return p
+		}
+		return &principal{name: "nobody (no account of the run's own)"}
 	}
 	return b.principalFor(o.policy)
 }
