@@ -12,8 +12,10 @@ import (
 // anonymous callers (docs/bfla.md).
 func TestBFLAAttacks(t *testing.T) { runIssue(t, "bfla", nil) }
 
-// A demoted admin loses access on the very next request: the role is read
-// from the database, not from the (still valid) access token.
+// A demoted admin loses access on the very next request: the change of
+// role ends the admin's access tokens (a trigger bumps the token version,
+// internal/auth/sessions.go), and a new sign-in gets the customer's role,
+// read from the database, not from a token.
 func TestDemotedAdminIsRefusedAtOnce(t *testing.T) {
 	srv := startServer(t, nil)
 	ctx := context.Background()
@@ -43,7 +45,11 @@ func TestDemotedAdminIsRefusedAtOnce(t *testing.T) {
 	if _, err := conn.Exec(ctx, `UPDATE users SET role = 'customer' WHERE email = 'admin@example.com'`); err != nil {
 		t.Fatal(err)
 	}
+	if s := list(); s != http.StatusUnauthorized {
+		t.Errorf("demoted admin with a token signed before the demotion got %d, want 401", s)
+	}
+	tok = signIn(t, srv.URL, srv.Target.Admin.Email, srv.Target.Admin.Password).Access
 	if s := list(); s != http.StatusForbidden {
-		t.Errorf("demoted admin with a still-valid token got %d, want 403", s)
+		t.Errorf("demoted admin, signed in again, got %d, want 403", s)
 	}
 }

@@ -286,6 +286,9 @@ func visitDashboard(t *testing.T, browser context.Context, srv *server, editOrde
 		chromedp.SendKeys(chromedp.CSS("#edit-note"), internalNotePayload().text),
 		chromedp.Click(chromedp.CSS("#edit-save")),
 		waitFor(`document.getElementById('edit').hidden && document.getElementById('message').textContent.includes('saved')`),
+		// The save shows up in the audit trail, the hostile note with it,
+		// rendered as the text of its JSON.
+		waitFor(`document.getElementById('audit-body').textContent.includes('order.update')`),
 		// Event handlers fire once an image fails to load, so wait for
 		// every image to settle, then give the calls time to reach Go.
 		waitFor(`[...document.images].every((img) => img.complete)`),

@@ -202,7 +202,14 @@ func makeUsers(t *testing.T, databaseURL string, key []byte, n int) []string {
 		if _, err := conn.Exec(ctx, `INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, 'Load Test', 'unusable')`, id, email); err != nil {
 			t.Fatalf("insert user: %v", err)
 		}
-		tok, err := tokens.Issue(id, auth.RoleCustomer)
+		// A session for the token to name: Authenticate refuses a token
+		// whose refresh family is not live (internal/auth/sessions.go).
+		family := uuid.New()
+		if _, err := conn.Exec(ctx, `INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at) VALUES (sha256($1::bytea), $2, $3, now() + interval '1 day')`,
+			[]byte(family.String()), id, family); err != nil {
+			t.Fatalf("insert session: %v", err)
+		}
+		tok, err := tokens.Issue(auth.Grant{UserID: id, Role: auth.RoleCustomer, Session: family})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -323,10 +323,12 @@ func TestOpenAPIResponsesMatchTheDocument(t *testing.T) {
 	}
 	login := map[string]any{"email": srv.Target.Alice.Email, "password": srv.Target.Alice.Password}
 	c.decode(c.expect(200, "POST", "/api/v1/auth/login", "", login), &tokens)
-	alice := tokens.AccessToken
 	c.decode(c.expect(200, "POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": tokens.RefreshToken}), &tokens)
 	c.expect(401, "POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": "rt_spent-or-made-up"})
 	c.expect(204, "POST", "/api/v1/auth/logout", "", map[string]any{"refresh_token": tokens.RefreshToken})
+	// Logout ended that session's access tokens too: sign in again.
+	c.decode(c.expect(200, "POST", "/api/v1/auth/login", "", login), &tokens)
+	alice := tokens.AccessToken
 	admin, err := srv.Target.Login(ctx, srv.Target.Admin)
 	if err != nil {
 		t.Fatal(err)
@@ -405,6 +407,9 @@ func TestOpenAPIResponsesMatchTheDocument(t *testing.T) {
 	c.expect(200, "PATCH", "/api/v1/admin/orders/"+order.ID, admin, map[string]any{"internal_note": "checked"})
 	c.expect(409, "PATCH", "/api/v1/admin/orders/"+order.ID, admin, map[string]any{"status": "shipped"})
 	c.expect(400, "PATCH", "/api/v1/admin/orders/"+order.ID, admin, map[string]any{"status": "refunded"})
+	c.expect(200, "GET", "/api/v1/admin/audit?action=order.update&limit=5", admin, nil)
+	c.expect(400, "GET", "/api/v1/admin/audit?actor=nobody", admin, nil)
+	c.expect(403, "GET", "/api/v1/admin/audit", alice, nil)
 
 	// the staff dashboard's page and files
 	for _, path := range []string{"/admin/", "/admin/app.js", "/admin/render.js", "/admin/app.css"} {
@@ -412,9 +417,9 @@ func TestOpenAPIResponsesMatchTheDocument(t *testing.T) {
 	}
 
 	// Outside the document: an unknown path, and a method the path does not
-	// serve (echo's group fallback answers it 404), still get problem+json.
+	// serve (405 with Allow, after authentication), still get problem+json.
 	c.expect(404, "GET", "/api/v1/nowhere", alice, nil)
-	c.expect(404, "PUT", "/api/v1/users/me", alice, map[string]any{"name": "x"})
+	c.expect(405, "PUT", "/api/v1/users/me", alice, map[string]any{"name": "x"})
 
 	// rate limiting: failed logins for one account back off, then 429
 	wrong := map[string]any{"email": "openapi@example.net", "password": "wrong-password-guess"}
@@ -428,6 +433,16 @@ func TestOpenAPIResponsesMatchTheDocument(t *testing.T) {
 	if !got429 {
 		t.Error("twelve failed logins for one account never answered 429")
 	}
+
+	// Last, as they end sessions: alice changes her password (which ends
+	// hers), the admin signs out everywhere.
+	pw := srv.Target.Alice.Password
+	c.expect(403, "POST", "/api/v1/users/me/password", alice, map[string]any{"current_password": "not-the-password", "new_password": "another-long-password"})
+	c.expect(400, "POST", "/api/v1/users/me/password", alice, map[string]any{"current_password": pw, "new_password": "short"})
+	c.expect(204, "POST", "/api/v1/users/me/password", alice, map[string]any{"current_password": pw, "new_password": "another-long-password"})
+	c.expect(401, "GET", "/api/v1/users/me", alice, nil)
+	c.expect(204, "POST", "/api/v1/auth/logout-all", admin, nil)
+	c.expect(401, "POST", "/api/v1/auth/logout-all", admin, nil)
 
 	for path, item := range check.doc.Paths.Map() {
 		for method, op := range item.Operations() {

@@ -42,3 +42,32 @@ RETURNING object_key;
 SELECT id, order_id, owner_id, object_key, original_name, content_type, size_bytes, sha256, created_at
 FROM files
 WHERE object_key = $1;
+
+-- What an upload to the order must respect, read before the body streams
+-- and again under the locks: the order's status (a cancelled or delivered
+-- order takes no more files), its file count, and the owner's storage in
+-- use across all their orders (the per-customer quota).
+-- name: GetUploadStateForOwner :one
+SELECT o.status,
+       (SELECT count(*) FROM files f WHERE f.order_id = o.id AND f.owner_id = o.owner_id) AS order_files,
+       (SELECT count(*) FROM files f WHERE f.owner_id = o.owner_id) AS owner_files,
+       (SELECT coalesce(sum(f.size_bytes), 0)::bigint FROM files f WHERE f.owner_id = o.owner_id) AS owner_bytes
+FROM orders o
+WHERE o.id = $1 AND o.owner_id = $2;
+
+-- Serialises one customer's uploads, so two racing uploads to different
+-- orders cannot both pass the quota. NO KEY: the foreign keys of the
+-- customer's own inserts (KEY SHARE) do not wait on it.
+-- name: LockOwnerForOwnerUpload :one
+SELECT id
+FROM users
+WHERE id = $1
+FOR NO KEY UPDATE;
+
+-- Which of keys are recorded: storage-gc's question for each batch of
+-- stored objects (internal/files/gc.go). It runs as the owner, in the
+-- maintenance scope, never in a request.
+-- name: RecordedObjectKeys :many
+SELECT object_key
+FROM files
+WHERE object_key = ANY(sqlc.arg(keys)::text[]);

@@ -19,3 +19,8 @@ WHERE token_hash = $1;
 UPDATE refresh_tokens
 SET revoked_at = now()
 WHERE family_id = $1 AND revoked_at IS NULL;
+
+-- name: RevokeRefreshTokensOfUser :exec
+UPDATE refresh_tokens
+SET revoked_at = now()
+WHERE user_id = $1 AND revoked_at IS NULL;

@@ -71,7 +71,7 @@ func (s *Service) Update(ctx context.Context, current Order, status *orders.Stat
 		}
 		next = *status
 	}
-	err := s.store.update(ctx, current.ID, current.Status, next, note)
+	err := s.store.update(ctx, current, next, note)
 	if errors.Is(err, errNoRow) {
 		return Order{}, fmt.Errorf("order %s left %s: %w", current.ID, current.Status, ErrConcurrentChange)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bulwark-dev/bulwark/internal/audit"
 	"github.com/bulwark-dev/bulwark/internal/db"
 	"github.com/bulwark-dev/bulwark/internal/orders"
 	"github.com/bulwark-dev/bulwark/internal/postgres"
@@ -21,13 +22,16 @@ var errNoRow = errors.New("no such row") //nolint:gochecknoglobals // sentinel.
 // staff lists among them are in the orders' list table, which holds both
 // scopes of every sort and filter (orders.ListForStaff).
 type Store struct {
-	q *db.Queries
+	pool *pgxpool.Pool
+	q    *db.Queries
 }
 
 // Its queries run as the request's identity,
 // which auth.RequireRole makes the staff scope (postgres.Scoped,
 // docs/01-bola.md).
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{q: db.New(postgres.Scoped(pool))} }
+func NewStore(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, q: db.New(postgres.Scoped(pool))}
+}
 
 // toOrder makes the staff view of an order from a row of any staff query.
 func toOrder(r orders.StaffRow) (Order, error) {
@@ -88,15 +92,18 @@ func (s *Store) withItems(ctx context.Context, rows []orders.StaffRow) ([]Order,
 	return out, nil
 }
 
-// update moves the order from expected to next and, when note is not nil,
-// replaces the internal note.
-func (s *Store) update(ctx context.Context, id uuid.UUID, expected, next orders.Status, note *string) error {
-	_, err := s.q.AdminUpdateOrder(ctx, db.AdminUpdateOrderParams{ID: id, ExpectedStatus: string(expected), NewStatus: string(next), InternalNote: note})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return errNoRow
-	}
-	if err != nil {
-		return fmt.Errorf("update order %s: %w", id, err)
-	}
-	return nil
+// update moves the order from current's status to next and, when note is
+// not nil, replaces the internal note; the audit row of the change is
+// written in the same transaction, so both commit or neither does.
+func (s *Store) update(ctx context.Context, current Order, next orders.Status, note *string) error {
+	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := s.q.WithTx(tx).AdminUpdateOrder(ctx, db.AdminUpdateOrderParams{ID: current.ID, ExpectedStatus: string(current.Status), NewStatus: string(next), InternalNote: note})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNoRow
+		}
+		if err != nil {
+			return fmt.Errorf("update order %s: %w", current.ID, err)
+		}
+		return audit.Write(ctx, tx, orderChange(current, next, note))
+	})
 }

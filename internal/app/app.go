@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/bulwark-dev/bulwark/internal/admin"
+	"github.com/bulwark-dev/bulwark/internal/audit"
 	"github.com/bulwark-dev/bulwark/internal/auth"
 	"github.com/bulwark-dev/bulwark/internal/config"
 	"github.com/bulwark-dev/bulwark/internal/files"
@@ -109,6 +110,7 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 	fileService := files.NewService(files.NewStore(deps.Pool), deps.Storage, files.Limits{
 		MaxBytes: deps.Config.UploadMaxBytes, FilesPerOrder: deps.Config.MaxFilesPerOrder, LinkTTL: deps.Config.DownloadURLTTL,
 		MaxConcurrent: maxConcurrentUploads,
+		Quota:         files.Quota{Bytes: deps.Config.StorageQuotaBytes, Files: deps.Config.StorageQuotaFiles},
 	})
 	pay, err := paymentsHandler(deps.Config, deps.Pool)
 	if err != nil {
@@ -122,16 +124,17 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 		orders: orders.NewHandler(orderService),
 		files:  files.NewHandler(fileService),
 		admin:  admin.NewHandler(admin.NewService(admin.NewStore(deps.Pool), cursors)),
+		audit:  audit.NewHandler(audit.NewStore(deps.Pool)),
 
 		// The third-party boundary (thirdparty.go).
 		importer: files.NewImportHandler(fileService, outbound.NewFetcher(importFetchConfig(deps.Config))),
 		payments: pay,
 	}
 	mw := middlewares{
-		authenticate: auth.Authenticate(tokens),
+		authenticate: auth.Authenticate(tokens, authStore),
 		ownedOrder:   orders.ResolveOwned(parts.OrderFinder(orderService)),
 		ownedFile:    files.ResolveOwned(fileService),
-		requireAdmin: auth.RequireRole(authStore, auth.RoleAdmin),
+		requireAdmin: auth.RequireRole(auth.RoleAdmin),
 		staffOrder:   h.admin.ResolveOrder,
 		perUser:      web.RateLimit(parts.Limiter, parts.Limits.PerUser, byUser),
 		misses:       web.LimitMisses(parts.Limiter, parts.Limits.Misses, byUser),

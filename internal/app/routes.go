@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v5/middleware"
 
 	"github.com/bulwark-dev/bulwark/internal/admin"
+	"github.com/bulwark-dev/bulwark/internal/audit"
 	"github.com/bulwark-dev/bulwark/internal/auth"
 	"github.com/bulwark-dev/bulwark/internal/files"
 	"github.com/bulwark-dev/bulwark/internal/orders"
@@ -21,6 +22,7 @@ type handlers struct {
 	orders *orders.Handler
 	files  *files.Handler
 	admin  *admin.Handler
+	audit  *audit.Handler
 	// The third-party boundary (thirdparty.go).
 	importer *files.ImportHandler
 	payments *payments.Handler
@@ -36,6 +38,7 @@ func routes(deps Deps, parts Parts, h handlers) []Route {
 	var r table
 	// The strict per-IP auth limit applies on top of the global one.
 	authPerIP := web.RateLimit(parts.Limiter, parts.Limits.AuthPerIP, web.ByIP)
+	passwordPerUser := web.RateLimit(parts.Limiter, parts.Limits.AuthPerIP, byUser)
 	// Uploads take a multipart body up to UPLOAD_MAX_BYTES; the global
 	// BODY_LIMIT_BYTES skips this one route (isUpload).
 	uploadLimit := middleware.BodyLimit(deps.Config.UploadMaxBytes + multipartOverhead)
@@ -57,8 +60,15 @@ func routes(deps Deps, parts Parts, h handlers) []Route {
 	r.POST("/api/v1/auth/refresh", Public, h.auth.Refresh, authPerIP)
 	r.POST("/api/v1/auth/logout", Public, h.auth.Logout, authPerIP)
 
+	// Sign out everywhere and a password change end every session of the
+	// caller at once (internal/auth/sessions.go). The password change
+	// checks a password with argon2id, so it gets the auth routes' strict
+	// allowance, per account: a stolen access token cannot be used to
+	// guess the password behind it faster than login allows.
+	r.POST("/api/v1/auth/logout-all", Customer, h.auth.LogoutAll)
 	r.GET("/api/v1/users/me", Customer, h.auth.Me)
 	r.PATCH("/api/v1/users/me", Customer, h.auth.UpdateMe)
+	r.POST("/api/v1/users/me/password", Customer, h.auth.ChangePassword, passwordPerUser)
 	r.GET("/api/v1/products", Customer, h.orders.ListProducts)
 	r.POST("/api/v1/orders", Customer, h.orders.Create)
 	r.GET("/api/v1/orders", Customer, h.orders.List)
@@ -86,6 +96,9 @@ func routes(deps Deps, parts Parts, h handlers) []Route {
 
 	r.GET("/api/v1/admin/orders", Staff, h.admin.ListOrders)
 	r.PATCH("/api/v1/admin/orders/:id", StaffOrder, h.admin.UpdateOrder)
+	// The trail of staff actions, read-only: no route writes or deletes a
+	// row (internal/audit).
+	r.GET("/api/v1/admin/audit", Staff, h.audit.List)
 
 	// The page signs in through the login route and reads orders through
 	// the staff routes above, so every order it shows has passed the
@@ -227,7 +240,7 @@ func stack(deps Deps, parts Parts) []echo.MiddlewareFunc {
 		deps.Metrics.Middleware(),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true}),
 		web.SecurityHeaders(),
-		web.RateLimit(parts.Limiter, parts.Limits.PerIP, web.ByIP),
+		unlessProbe(web.RateLimit(parts.Limiter, parts.Limits.PerIP, web.ByIP)),
 		web.Shed(deps.Config.MaxInFlight, isLiveness),
 		web.Deadline(deps.Config.RequestTimeout, deps.Config.ReadTimeout-deps.Config.ReadHeaderTimeout, isTransfer),
 		databaseUnavailable,

@@ -22,7 +22,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/web/secevent"
 )
 
-const usage = "usage: api [serve|migrate|seed]"
+const usage = "usage: api [serve|migrate|seed|storage-gc [-apply] [-min-age 1h]]"
 
 // Run is the api command. main passes the process's arguments, environment
 // and streams; tests pass their own, which is how the black-box suite boots
@@ -32,11 +32,17 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 {
 		command = args[0]
 	}
-	if len(args) > 1 {
+	var gc files.GCOptions
+	if command == "storage-gc" {
+		var err error
+		if gc, err = parseGC(args[1:], stdout); err != nil {
+			return err
+		}
+	} else if len(args) > 1 {
 		return errors.New(usage)
 	}
 	switch command {
-	case "serve", "migrate", "seed":
+	case "serve", "migrate", "seed", "storage-gc":
 	case "-h", "--help", "help":
 		_, _ = fmt.Fprintln(stdout, usage)
 		return nil
@@ -81,6 +87,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, logins.Owner, logger)
 	case "seed":
 		return seedDemo(ctx, cfg, stdout)
+	case "storage-gc":
+		return storageGC(ctx, cfg, gc, logger)
 	default:
 		return runServer(ctx, cfg, getenv, logger, stdout)
 	}

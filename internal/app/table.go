@@ -49,10 +49,12 @@ func (t *table) DELETE(path string, p Policy, h echo.HandlerFunc, mw ...echo.Mid
 }
 
 // otherwise answers the requests under prefix that no row matches: the
-// policy's middleware runs, then echo's 404.
+// policy's middleware runs, then a 405 with Allow for a path the rows
+// added so far serve with other methods, or a 404 (methods.go).
 func (t *table) otherwise(prefix string, p Policy) {
-	t.add(echo.RouteNotFound, prefix, p, nil, nil)
-	t.add(echo.RouteNotFound, prefix+"/*", p, nil, nil)
+	h := methodNotAllowed(slices.Clone(t.rows))
+	t.add(echo.RouteNotFound, prefix, p, h, nil)
+	t.add(echo.RouteNotFound, prefix+"/*", p, h, nil)
 }
 
 func (t *table) add(method, path string, p Policy, h echo.HandlerFunc, mw []echo.MiddlewareFunc) {

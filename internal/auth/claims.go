@@ -29,6 +29,8 @@ type tokenClaims struct {
 	NotBefore numericDate `json:"nbf"`
 	ID        jsonString  `json:"jti"`
 	Role      jsonString  `json:"role"`
+	Session   jsonString  `json:"sid"` // a uuid, required (verify)
+	Version   int32       `json:"sv"`
 }
 
 // jsonString is a JSON string claim, kept as its raw JSON (quotes and

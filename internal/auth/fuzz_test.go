@@ -161,7 +161,7 @@ func FuzzTokenClaims(f *testing.F) {
 			return
 		}
 		now := time.Now().Unix()
-		claims := map[string]any{"iss": iss, "sub": sub, "role": "admin"}
+		claims := map[string]any{"iss": iss, "sub": sub, "role": "admin", "sid": "5e55e55e-0000-4000-8000-000000000001"}
 		if present&8 != 0 {
 			claims["aud"] = []string{aud}
 		} else {
@@ -203,7 +203,7 @@ func FuzzTokenClaims(f *testing.F) {
 // issued token, one byte, a cut or an addition, gets it refused.
 func FuzzTokenVerify(f *testing.F) {
 	tk := fuzzTokens(f)
-	issued, err := tk.Issue(uuid.MustParse("a11ce000-0000-4000-8000-000000000001"), "user")
+	issued, err := tk.Issue(Grant{UserID: uuid.MustParse("a11ce000-0000-4000-8000-000000000001"), Role: "user", Session: uuid.New()})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,11 +14,28 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/web/secevent"
 )
 
-const userIDKey = "auth.user_id"
+const (
+	userIDKey = "auth.user_id"
+	roleKey   = "auth.role"
+)
 
-// Authenticate requires a valid bearer access token and records the caller.
-// Every failure gets the same 401 and the same body, whatever the reason.
-func Authenticate(tokens *Tokens) echo.MiddlewareFunc {
+// Sessions is what Authenticate checks a token's session against: the
+// auth Store.
+type Sessions interface {
+	Session(ctx context.Context, user, family uuid.UUID) (SessionState, error)
+}
+
+// Authenticate requires a valid bearer access token of a live session and
+// records the caller. Every failure gets the same 401 and the same body,
+// whatever the reason.
+//
+// A signature is not enough: the token's session must not be revoked and
+// its version must be the user's current one (sessions.go), read from the
+// database on every request, so logout, a revoked family, a password
+// change and a change of role end a token at once rather than when it
+// expires. The same read brings the role, which RequireRole uses instead
+// of reading it again.
+func Authenticate(tokens *Tokens, sessions Sessions) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
 			raw, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
@@ -25,12 +43,26 @@ func Authenticate(tokens *Tokens) echo.MiddlewareFunc {
 				secevent.Emit(c.Request().Context(), secevent.TokenRejected, secevent.ReasonTokenMissing)
 				return unauthenticated(c, errNoBearer)
 			}
-			id, err := tokens.Subject(raw)
+			token, err := tokens.Check(raw)
 			if err != nil {
 				secevent.Emit(c.Request().Context(), secevent.TokenRejected, rejection(err))
 				return unauthenticated(c, err)
 			}
+			id := token.UserID
+			state, err := sessions.Session(c.Request().Context(), id, token.Session)
+			if errors.Is(err, errNoRow) {
+				secevent.Emit(c.Request().Context(), secevent.TokenRejected, secevent.ReasonTokenDeletedUser)
+				return unauthenticated(c, errors.New("token for a deleted user"))
+			}
+			if err != nil {
+				return err
+			}
+			if !state.Live || state.Version != token.Version {
+				secevent.Emit(c.Request().Context(), secevent.TokenRejected, secevent.ReasonTokenSessionEnded)
+				return unauthenticated(c, errors.New("session ended"))
+			}
 			c.Set(userIDKey, id)
+			c.Set(roleKey, state.Role)
 			web.SetUserIDForLog(c, id.String())
 			// Every statement of the request now runs as this customer:
 			// row-level security shows them their own rows and no one
@@ -67,21 +99,17 @@ func UserID(c *echo.Context) uuid.UUID {
 	return id
 }
 
-// RequireRole lets the request through only if the database, read now, says
-// the caller has the role. The token's role claim is not trusted: it could
-// be up to ACCESS_TOKEN_TTL old, and a demoted admin must lose access at
-// once (docs/auth.md, OWASP API5).
-func RequireRole(store *Store, role string) echo.MiddlewareFunc {
+// RequireRole lets the request through only if the database, read by
+// Authenticate for this request, says the caller has the role. The token's
+// role claim is not trusted: it could be up to ACCESS_TOKEN_TTL old, and a
+// demoted admin must lose access at once (docs/auth.md, OWASP API5).
+func RequireRole(role string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
 			id := UserID(c)
-			current, err := store.Role(c.Request().Context(), id)
-			if errors.Is(err, errNoRow) {
-				secevent.Emit(c.Request().Context(), secevent.TokenRejected, secevent.ReasonTokenDeletedUser)
-				return unauthenticated(c, errors.New("token for a deleted user"))
-			}
-			if err != nil {
-				return err
+			current, ok := c.Get(roleKey).(string)
+			if !ok {
+				panic("auth.RequireRole called on a route without auth.Authenticate")
 			}
 			if current != role {
 				secevent.Emit(c.Request().Context(), secevent.StaffForbidden, secevent.ReasonRole)

@@ -117,15 +117,16 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 	ctx = signInScope(ctx)
 	next, nextHash := newRefreshToken()
 	now := s.now()
-	userID, err := s.store.rotateRefreshToken(ctx, hashRefreshToken(refreshToken), nextHash, now, now.Add(s.refreshTTL))
+	userID, family, err := s.store.rotateRefreshToken(ctx, hashRefreshToken(refreshToken), nextHash, now, now.Add(s.refreshTTL))
 	if err != nil {
 		return Session{}, err
 	}
-	return s.sessionFor(ctx, userID, next)
+	return s.sessionFor(ctx, userID, family, next)
 }
 
-// Logout revokes the refresh token's whole family. Access tokens already
-// issued stay valid until they expire (ACCESS_TOKEN_TTL, minutes).
+// Logout revokes the refresh token's whole family. The access tokens
+// issued in that session name the family (Claims.Session), so they are
+// refused from the next request on (Authenticate).
 func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 	ctx = signInScope(ctx)
 	return s.store.revokeFamilyOf(ctx, hashRefreshToken(refreshToken))
@@ -163,15 +164,15 @@ func (s *Service) openSession(ctx context.Context, userID, family uuid.UUID) (Se
 	if err := s.store.saveRefreshToken(ctx, hash, userID, family, s.now().Add(s.refreshTTL)); err != nil {
 		return Session{}, err
 	}
-	return s.sessionFor(ctx, userID, token)
+	return s.sessionFor(ctx, userID, family, token)
 }
 
-func (s *Service) sessionFor(ctx context.Context, userID uuid.UUID, refreshToken string) (Session, error) {
-	role, err := s.store.Role(ctx, userID)
+func (s *Service) sessionFor(ctx context.Context, userID, family uuid.UUID, refreshToken string) (Session, error) {
+	role, version, err := s.store.roleAndVersion(ctx, userID)
 	if err != nil {
 		return Session{}, err
 	}
-	access, err := s.tokens.Issue(userID, role)
+	access, err := s.tokens.Issue(Grant{UserID: userID, Role: role, Session: family, Version: version})
 	if err != nil {
 		return Session{}, err
 	}

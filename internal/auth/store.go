@@ -106,12 +106,9 @@ func (s *Store) saveRefreshToken(ctx context.Context, hash []byte, userID, famil
 // is a sign that it was stolen (either the thief or the owner used it
 // first), so the whole family is revoked and committed before the refusal
 // is returned.
-func (s *Store) rotateRefreshToken(ctx context.Context, old, next []byte, now, expires time.Time) (uuid.UUID, error) {
-	var (
-		userID uuid.UUID
-		reused bool
-	)
-	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+func (s *Store) rotateRefreshToken(ctx context.Context, old, next []byte, now, expires time.Time) (user, family uuid.UUID, err error) {
+	var reused bool
+	err = postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		tok, err := q.GetRefreshTokenForUpdate(ctx, old)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -139,16 +136,16 @@ func (s *Store) rotateRefreshToken(ctx context.Context, old, next []byte, now, e
 		if err := q.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{TokenHash: next, UserID: tok.UserID, FamilyID: tok.FamilyID, ExpiresAt: expires}); err != nil {
 			return fmt.Errorf("save rotated refresh token: %w", err)
 		}
-		userID = tok.UserID
+		user, family = tok.UserID, tok.FamilyID
 		return nil
 	})
 	if err != nil {
-		return uuid.Nil, err
+		return uuid.Nil, uuid.Nil, err
 	}
 	if reused {
-		return uuid.Nil, fmt.Errorf("%w: %w", ErrRefreshTokenReused, ErrInvalidRefreshToken)
+		return uuid.Nil, uuid.Nil, fmt.Errorf("%w: %w", ErrRefreshTokenReused, ErrInvalidRefreshToken)
 	}
-	return userID, nil
+	return user, family, nil
 }
 
 func (s *Store) revokeFamilyOf(ctx context.Context, hash []byte) error {
@@ -163,6 +160,67 @@ func (s *Store) revokeFamilyOf(ctx context.Context, hash []byte) error {
 		}
 		if err := q.RevokeRefreshTokenFamily(ctx, tok.FamilyID); err != nil {
 			return fmt.Errorf("revoke family: %w", err)
+		}
+		return nil
+	})
+}
+
+// SessionState is what Authenticate checks an access token against.
+type SessionState struct {
+	Role    string
+	Version int32
+	Live    bool // the token's refresh family is not revoked
+}
+
+// Session reads the state of user's session family: one primary-key read
+// and one index probe. It runs in the sign-in scope, the one scope that
+// may read refresh tokens; errNoRow means the user no longer exists.
+func (s *Store) Session(ctx context.Context, user, family uuid.UUID) (SessionState, error) {
+	row, err := s.q.GetSessionState(signInScope(ctx), db.GetSessionStateParams{UserID: user, FamilyID: family})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return SessionState{}, errNoRow
+	}
+	if err != nil {
+		return SessionState{}, fmt.Errorf("load session of %s: %w", user, err)
+	}
+	return SessionState{Role: row.Role, Version: row.TokenVersion, Live: row.Live}, nil
+}
+
+func (s *Store) roleAndVersion(ctx context.Context, id uuid.UUID) (string, int32, error) {
+	row, err := s.q.GetUserRoleAndVersion(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", 0, errNoRow
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("load role of %s: %w", id, err)
+	}
+	return row.Role, row.TokenVersion, nil
+}
+
+func (s *Store) passwordHash(ctx context.Context, id uuid.UUID) (string, error) {
+	hash, err := s.q.GetUserPasswordHash(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", errNoRow
+	}
+	if err != nil {
+		return "", fmt.Errorf("load password of %s: %w", id, err)
+	}
+	return hash, nil
+}
+
+// endSessions revokes every refresh family of the user and, with change,
+// changes the user's row in the same transaction: the password (whose
+// trigger bumps the token version) or the version itself. ctx is the
+// user's own scope, which may update their row; the refresh tokens are
+// revoked in the sign-in scope, the one that may touch them.
+func (s *Store) endSessions(ctx context.Context, id uuid.UUID, change func(context.Context, *db.Queries) error) error {
+	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		if err := change(ctx, q); err != nil {
+			return err
+		}
+		if err := q.RevokeRefreshTokensOfUser(signInScope(ctx), id); err != nil {
+			return fmt.Errorf("revoke sessions of %s: %w", id, err)
 		}
 		return nil
 	})

@@ -39,6 +39,22 @@ var ErrInvalidToken = errors.New("invalid access token")
 type Claims struct {
 	jwt.RegisteredClaims
 	Role string `json:"role"`
+	// Session names the refresh family the token was issued with (logout
+	// and reuse revoke it) and Version the user's token version then (a
+	// password change, "sign out everywhere" and a change of role bump
+	// it). Authenticate compares both with the database on every request,
+	// so a revoked session ends at once, not when the token expires.
+	Session string `json:"sid"`
+	Version int32  `json:"sv"`
+}
+
+// Grant is what an access token is issued for: a user, in one session, at
+// one token version.
+type Grant struct {
+	UserID  uuid.UUID
+	Role    string
+	Session uuid.UUID // the refresh token family
+	Version int32     // users.token_version when the token was signed
 }
 
 // Tokens issues and verifies access tokens.
@@ -86,20 +102,22 @@ func NewTokens(keys []config.SigningKey, issuer, audience string, ttl time.Durat
 // TTL is the lifetime of an access token.
 func (t *Tokens) TTL() time.Duration { return t.ttl }
 
-// Issue signs an access token for the user.
-func (t *Tokens) Issue(userID uuid.UUID, role string) (string, error) {
+// Issue signs an access token for the grant's user and session.
+func (t *Tokens) Issue(g Grant) (string, error) {
 	now := t.now()
 	claims := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.issuer,
-			Subject:   userID.String(),
+			Subject:   g.UserID.String(),
 			Audience:  jwt.ClaimStrings{t.audience},
 			IssuedAt:  jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
 			ID:        uuid.NewString(),
 		},
-		Role: role,
+		Role:    g.Role,
+		Session: g.Session.String(),
+		Version: g.Version,
 	}
 	token := jwt.NewWithClaims(jwt.GetSigningMethod(signingMethod), claims)
 	token.Header["kid"] = t.current.ID
@@ -114,7 +132,7 @@ func (t *Tokens) Issue(userID uuid.UUID, role string) (string, error) {
 // claims.
 func (t *Tokens) Verify(raw string) (uuid.UUID, *Claims, error) {
 	var c tokenClaims
-	id, err := t.verify(raw, &c)
+	a, err := t.verify(raw, &c)
 	if err != nil {
 		return uuid.Nil, nil, err
 	}
@@ -123,17 +141,34 @@ func (t *Tokens) Verify(raw string) (uuid.UUID, *Claims, error) {
 			Issuer: c.Issuer.String(), Subject: c.Subject.String(), Audience: c.Audience.list(), ID: c.ID.String(),
 			ExpiresAt: c.ExpiresAt.date(), IssuedAt: c.IssuedAt.date(), NotBefore: c.NotBefore.date(),
 		},
-		Role: c.Role.String(),
+		Role:    c.Role.String(),
+		Session: a.Session.String(),
+		Version: c.Version,
 	}
-	return id, claims, nil
+	return a.UserID, claims, nil
+}
+
+// Access is what the middleware needs of a token on every request: whose
+// it is, and the session and token version the database is asked about.
+type Access struct {
+	UserID  uuid.UUID
+	Session uuid.UUID // the refresh token family (sid)
+	Version int32     // the user's token version when it was signed (sv)
+}
+
+// Check checks an access token as Verify does and returns only its user,
+// session and version: what the middleware needs on every request, without
+// building the claims nobody reads there.
+func (t *Tokens) Check(raw string) (Access, error) {
+	var c tokenClaims
+	return t.verify(raw, &c)
 }
 
 // Subject checks an access token as Verify does and returns only its
-// subject: what the middleware needs on every request, without building
-// the claims nobody reads there.
+// subject.
 func (t *Tokens) Subject(raw string) (uuid.UUID, error) {
-	var c tokenClaims
-	return t.verify(raw, &c)
+	a, err := t.Check(raw)
+	return a.UserID, err
 }
 
 // verify is the whole check, in the order that refuses a forgery cheapest:
@@ -146,17 +181,17 @@ func (t *Tokens) Subject(raw string) (uuid.UUID, error) {
 // and costs some 70 allocations a request; the rules are the ones the
 // parser was configured with before, and TestTokensVerifyAttacks and the
 // fuzz targets hold this code to them.
-func (t *Tokens) verify(raw string, c *tokenClaims) (uuid.UUID, error) {
+func (t *Tokens) verify(raw string, c *tokenClaims) (Access, error) {
 	// The base64 decoder skips CR and LF, so they would be a second
 	// spelling of a valid token: a token is base64url and two dots, nothing
 	// else (found by FuzzTokenVerify).
 	if strings.ContainsFunc(raw, func(r rune) bool { return !isTokenChar(r) }) {
-		return uuid.Nil, fmt.Errorf("%w: not a compact JWS", ErrInvalidToken)
+		return Access{}, fmt.Errorf("%w: not a compact JWS", ErrInvalidToken)
 	}
 	header, rest, ok1 := strings.Cut(raw, ".")
 	payload, sig, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || strings.Contains(sig, ".") {
-		return uuid.Nil, fmt.Errorf("%w: not three segments", ErrInvalidToken)
+		return Access{}, fmt.Errorf("%w: not three segments", ErrInvalidToken)
 	}
 	// One buffer holds the token's bytes (for the HMAC) and the decoded
 	// header and claims. Strict decoding: one spelling per token, the
@@ -170,18 +205,18 @@ func (t *Tokens) verify(raw string, c *tokenClaims) (uuid.UUID, error) {
 	dec := buf[len(raw):]
 	n, err := enc.Decode(dec, buf[:len(header)])
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("%w: header encoding", ErrInvalidToken)
+		return Access{}, fmt.Errorf("%w: header encoding", ErrInvalidToken)
 	}
 	headerJSON, claimsBuf := dec[:n], dec[n:]
 	var h tokenHeader
 	if err := json.Unmarshal(headerJSON, &h); err != nil {
-		return uuid.Nil, fmt.Errorf("%w: header: %w", ErrInvalidToken, err)
+		return Access{}, fmt.Errorf("%w: header: %w", ErrInvalidToken, err)
 	}
 	// The algorithm is pinned: "alg":"none" and algorithm-swap tokens are
 	// refused before any key is looked at. A missing or unknown kid fails
 	// rather than falling back to some default key.
 	if !h.Alg.is(signingMethod) {
-		return uuid.Nil, fmt.Errorf("%w: algorithm %q", ErrInvalidToken, h.Alg)
+		return Access{}, fmt.Errorf("%w: algorithm %q", ErrInvalidToken, h.Alg)
 	}
 	kid, plain := h.Kid.plain()
 	if !plain {
@@ -189,14 +224,14 @@ func (t *Tokens) verify(raw string, c *tokenClaims) (uuid.UUID, error) {
 	}
 	key, ok := t.keys[string(kid)]
 	if !ok || len(kid) == 0 {
-		return uuid.Nil, fmt.Errorf("%w: unknown kid", ErrInvalidToken)
+		return Access{}, fmt.Errorf("%w: unknown kid", ErrInvalidToken)
 	}
 	var got, want [sha256.Size]byte
 	if enc.DecodedLen(len(sig)) != len(got) {
-		return uuid.Nil, fmt.Errorf("%w: signature length", ErrInvalidToken)
+		return Access{}, fmt.Errorf("%w: signature length", ErrInvalidToken)
 	}
 	if n, err := enc.Decode(got[:], sigBytes); err != nil || n != len(got) {
-		return uuid.Nil, fmt.Errorf("%w: signature encoding", ErrInvalidToken)
+		return Access{}, fmt.Errorf("%w: signature encoding", ErrInvalidToken)
 	}
 	mac, _ := key.macs.Get().(hash.Hash)
 	mac.Reset()
@@ -204,29 +239,41 @@ func (t *Tokens) verify(raw string, c *tokenClaims) (uuid.UUID, error) {
 	mac.Sum(want[:0])
 	key.macs.Put(mac)
 	if !hmac.Equal(got[:], want[:]) {
-		return uuid.Nil, fmt.Errorf("%w: signature", ErrInvalidToken)
+		return Access{}, fmt.Errorf("%w: signature", ErrInvalidToken)
 	}
 
 	n, err = enc.Decode(claimsBuf, buf[len(header)+1:signed])
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("%w: claims encoding", ErrInvalidToken)
+		return Access{}, fmt.Errorf("%w: claims encoding", ErrInvalidToken)
 	}
 	*c = tokenClaims{ExpiresAt: absent(), IssuedAt: absent(), NotBefore: absent()}
 	if err := json.Unmarshal(claimsBuf[:n], c); err != nil {
-		return uuid.Nil, fmt.Errorf("%w: claims: %w", ErrInvalidToken, err)
+		return Access{}, fmt.Errorf("%w: claims: %w", ErrInvalidToken, err)
 	}
 	if err := c.validate(t.issuer, t.audience, t.now()); err != nil {
-		return uuid.Nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		return Access{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	sub, plain := c.Subject.plain()
-	if !plain {
-		sub = []byte(c.Subject.String())
-	}
-	id, err := uuid.ParseBytes(sub)
+	id, err := uuidClaim(c.Subject)
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("%w: subject is not a user id", ErrInvalidToken)
+		return Access{}, fmt.Errorf("%w: subject is not a user id", ErrInvalidToken)
 	}
-	return id, nil
+	// A token without a session cannot be revoked by logout, so it is no
+	// token of this service.
+	session, err := uuidClaim(c.Session)
+	if err != nil {
+		return Access{}, fmt.Errorf("%w: no session", ErrInvalidToken)
+	}
+	return Access{UserID: id, Session: session, Version: c.Version}, nil
+}
+
+// uuidClaim parses a string claim as a uuid, in place when it has no
+// escapes (every token this service issues).
+func uuidClaim(s jsonString) (uuid.UUID, error) {
+	b, plain := s.plain()
+	if !plain {
+		b = []byte(s.String())
+	}
+	return uuid.ParseBytes(b)
 }
 
 func isTokenChar(r rune) bool {

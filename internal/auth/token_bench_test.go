@@ -22,7 +22,7 @@ func BenchmarkTokenVerify(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	valid, err := tokens.Issue(uuid.New(), auth.RoleCustomer)
+	valid, err := tokens.Issue(auth.Grant{UserID: uuid.New(), Role: auth.RoleCustomer, Session: uuid.New()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -54,6 +54,7 @@ func validClaims(sub uuid.UUID) jwt.MapClaims {
 		"exp":  now.Add(5 * time.Minute).Unix(),
 		"jti":  uuid.NewString(),
 		"role": "user",
+		"sid":  uuid.NewString(),
 	}
 }
 
@@ -106,7 +107,7 @@ func TestTokensIssueVerifyRoundTrip(t *testing.T) {
 	tk := newTokens(t, key)
 	user := uuid.New()
 
-	raw, err := tk.Issue(user, "admin")
+	raw, err := tk.Issue(auth.Grant{UserID: user, Role: "admin", Session: uuid.New()})
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
@@ -169,7 +170,7 @@ func TestTokensVerifyAttacks(t *testing.T) {
 	}
 
 	tampered := func() string {
-		raw, err := tk.Issue(user, "user")
+		raw, err := tk.Issue(auth.Grant{UserID: user, Role: "user", Session: uuid.New()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +192,7 @@ func TestTokensVerifyAttacks(t *testing.T) {
 	// FuzzTokenVerify/3f27e53e1754c183): the base64 decoder skips CR and
 	// LF, and without strict decoding ignores the unused low bits of the
 	// signature's last character.
-	valid, err := tk.Issue(user, "user")
+	valid, err := tk.Issue(auth.Grant{UserID: user, Role: "user", Session: uuid.New()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +262,7 @@ func TestTokensKeyRotation(t *testing.T) {
 	user := uuid.New()
 
 	beforeRotation := newTokens(t, oldKey)
-	oldToken, err := beforeRotation.Issue(user, "user")
+	oldToken, err := beforeRotation.Issue(auth.Grant{UserID: user, Role: "user", Session: uuid.New()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +272,7 @@ func TestTokensKeyRotation(t *testing.T) {
 		t.Errorf("token from the retired key: Verify = %v, %v; want %v, nil", id, err, user)
 	}
 
-	newToken, err := ring.Issue(user, "user")
+	newToken, err := ring.Issue(auth.Grant{UserID: user, Role: "user", Session: uuid.New()})
 	if err != nil {
 		t.Fatal(err)
 	}

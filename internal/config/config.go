@@ -99,6 +99,10 @@ type Config struct {
 	DownloadURLTTL   time.Duration
 	UploadMaxBytes   int64
 	MaxFilesPerOrder int
+	// StorageQuotaBytes and StorageQuotaFiles bound what one customer
+	// stores over all their orders (internal/files/gate.go).
+	StorageQuotaBytes int64
+	StorageQuotaFiles int
 
 	// RateLimitStore is "memory" (one instance) or "redis" (a fleet sharing
 	// REDIS_URL).
@@ -207,7 +211,11 @@ func Load(getenv func(string) string) (Config, error) {
 		DownloadURLTTL:   p.duration("DOWNLOAD_URL_TTL", 2*time.Minute),
 		UploadMaxBytes:   int64(p.integer("UPLOAD_MAX_BYTES", 10<<20)),
 		MaxFilesPerOrder: p.integer("MAX_FILES_PER_ORDER", 10),
-		DevDataDir:       p.str("DEV_DATA_DIR", ".data"),
+		// 100 MiB (or UPLOAD_MAX_BYTES, when larger) and 200 files per
+		// customer by default.
+		StorageQuotaBytes: int64(p.integer("STORAGE_QUOTA_BYTES", max(100<<20, p.integer("UPLOAD_MAX_BYTES", 10<<20)))),
+		StorageQuotaFiles: p.integer("STORAGE_QUOTA_FILES", 200),
+		DevDataDir:        p.str("DEV_DATA_DIR", ".data"),
 	}
 	cfg.SigningKeys = p.signingKeys("JWT_SIGNING_KEYS")
 	if len(cfg.SigningKeys) == 0 && cfg.Env == Development {
@@ -223,7 +231,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if p.err != nil {
 		return Config{}, p.err
 	}
-	if err := cfg.validate(); err != nil {
+	if err := errors.Join(cfg.addressProblems(), cfg.validate()); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
@@ -275,6 +283,10 @@ func (c Config) validate() error {
 		return errors.New("UPLOAD_MAX_BYTES must be between 1024 and 1073741824")
 	case c.MaxFilesPerOrder < 1 || c.MaxFilesPerOrder > 100:
 		return errors.New("MAX_FILES_PER_ORDER must be between 1 and 100")
+	case c.StorageQuotaBytes < c.UploadMaxBytes || c.StorageQuotaBytes > 1<<40:
+		return errors.New("STORAGE_QUOTA_BYTES must be at least UPLOAD_MAX_BYTES and at most 1099511627776")
+	case c.StorageQuotaFiles < 1 || c.StorageQuotaFiles > 100000:
+		return errors.New("STORAGE_QUOTA_FILES must be between 1 and 100000")
 	}
 	switch c.RateLimitStore {
 	case "memory":
@@ -312,28 +324,10 @@ func (c Config) validate() error {
 		return nil
 	}
 	// Production refuses every development convenience rather than warning
-	// about it: a warning in a log nobody reads protects nothing.
-	switch {
-	case c.DatabaseURL == "":
-		return errors.New("production needs DATABASE_URL: set it to the PostgreSQL connection string")
-	case len(c.SigningKeys) == 0:
-		return errors.New("production needs JWT_SIGNING_KEYS: set it to kid:base64url-secret with at least 32 random bytes (openssl rand -base64 32)")
-	case c.SeedDemoData:
-		return errors.New("production refuses SEED_DEMO_DATA: unset it (demo accounts have published passwords)")
-	}
-	if usesPublishedKey(c.SigningKeys) {
-		return errors.New("production refuses the development signing key from .env.example: set JWT_SIGNING_KEYS to a freshly generated key")
-	}
-	if c.FileStorage == "local" && len(c.URLSigningKeys) == 0 {
-		return errors.New("production needs URL_SIGNING_KEYS: set it to kid:base64url-secret with at least 32 random bytes (openssl rand -base64 32)")
-	}
-	if usesPublishedKey(c.URLSigningKeys) {
-		return errors.New("production refuses a development key from .env.example in URL_SIGNING_KEYS: set it to a freshly generated key")
-	}
-	if c.FileStorage == "s3" && !c.S3.UseTLS {
-		return errors.New("production refuses S3_USE_TLS=false: object data and credentials would cross the network in clear")
-	}
-	return nil
+	// about it: a warning in a log nobody reads protects nothing. Every
+	// refusal is listed, one line each, so one start shows all there is
+	// to fix (productionProblems, startup.go).
+	return errors.Join(c.productionProblems()...)
 }
 
 // usesPublishedKey reports whether any key is one of the development keys.
@@ -383,10 +377,10 @@ type parser struct {
 	err    error
 }
 
+// fail records a problem with the variable name; every one is kept, so a
+// start lists all the settings to fix, one line each.
 func (p *parser) fail(name, format string, args ...any) {
-	if p.err == nil {
-		p.err = fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))
-	}
+	p.err = errors.Join(p.err, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
 }
 
 func (p *parser) str(name, def string) string {

@@ -141,6 +141,43 @@ func (q *Queries) GetFileForOwner(ctx context.Context, arg GetFileForOwnerParams
 	return i, err
 }
 
+const getUploadStateForOwner = `-- name: GetUploadStateForOwner :one
+SELECT o.status,
+       (SELECT count(*) FROM files f WHERE f.order_id = o.id AND f.owner_id = o.owner_id) AS order_files,
+       (SELECT count(*) FROM files f WHERE f.owner_id = o.owner_id) AS owner_files,
+       (SELECT coalesce(sum(f.size_bytes), 0)::bigint FROM files f WHERE f.owner_id = o.owner_id) AS owner_bytes
+FROM orders o
+WHERE o.id = $1 AND o.owner_id = $2
+`
+
+type GetUploadStateForOwnerParams struct {
+	ID      uuid.UUID
+	OwnerID uuid.UUID
+}
+
+type GetUploadStateForOwnerRow struct {
+	Status     string
+	OrderFiles int64
+	OwnerFiles int64
+	OwnerBytes int64
+}
+
+// What an upload to the order must respect, read before the body streams
+// and again under the locks: the order's status (a cancelled or delivered
+// order takes no more files), its file count, and the owner's storage in
+// use across all their orders (the per-customer quota).
+func (q *Queries) GetUploadStateForOwner(ctx context.Context, arg GetUploadStateForOwnerParams) (GetUploadStateForOwnerRow, error) {
+	row := q.db.QueryRow(ctx, getUploadStateForOwner, arg.ID, arg.OwnerID)
+	var i GetUploadStateForOwnerRow
+	err := row.Scan(
+		&i.Status,
+		&i.OrderFiles,
+		&i.OwnerFiles,
+		&i.OwnerBytes,
+	)
+	return i, err
+}
+
 const listFilesForOwnerOrder = `-- name: ListFilesForOwnerOrder :many
 SELECT id, order_id, owner_id, object_key, original_name, content_type, size_bytes, sha256, created_at
 FROM files
@@ -208,4 +245,50 @@ func (q *Queries) LockOrderForOwner(ctx context.Context, arg LockOrderForOwnerPa
 	var id uuid.UUID
 	err := row.Scan(&id)
 	return id, err
+}
+
+const lockOwnerForOwnerUpload = `-- name: LockOwnerForOwnerUpload :one
+SELECT id
+FROM users
+WHERE id = $1
+FOR NO KEY UPDATE
+`
+
+// Serialises one customer's uploads, so two racing uploads to different
+// orders cannot both pass the quota. NO KEY: the foreign keys of the
+// customer's own inserts (KEY SHARE) do not wait on it.
+func (q *Queries) LockOwnerForOwnerUpload(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, lockOwnerForOwnerUpload, id)
+	var id_2 uuid.UUID
+	err := row.Scan(&id_2)
+	return id_2, err
+}
+
+const recordedObjectKeys = `-- name: RecordedObjectKeys :many
+SELECT object_key
+FROM files
+WHERE object_key = ANY($1::text[])
+`
+
+// Which of keys are recorded: storage-gc's question for each batch of
+// stored objects (internal/files/gc.go). It runs as the owner, in the
+// maintenance scope, never in a request.
+func (q *Queries) RecordedObjectKeys(ctx context.Context, keys []string) ([]string, error) {
+	rows, err := q.db.Query(ctx, recordedObjectKeys, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var object_key string
+		if err := rows.Scan(&object_key); err != nil {
+			return nil, err
+		}
+		items = append(items, object_key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -10,6 +10,17 @@ import (
 	"github.com/google/uuid"
 )
 
+type AuditLog struct {
+	ID         int64
+	ActorID    uuid.UUID
+	Action     string
+	TargetType string
+	TargetID   string
+	Before     []byte
+	After      []byte
+	CreatedAt  time.Time
+}
+
 type File struct {
 	ID           uuid.UUID
 	OrderID      uuid.UUID

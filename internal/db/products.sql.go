@@ -54,9 +54,15 @@ func (q *Queries) GetProductsByIDs(ctx context.Context, ids []uuid.UUID) ([]GetP
 const listProducts = `-- name: ListProducts :many
 SELECT id, sku, name, price_cents, currency
 FROM products
+WHERE $1::text IS NULL OR sku > $1::text
 ORDER BY sku
-LIMIT 200
+LIMIT $2
 `
+
+type ListProductsParams struct {
+	AfterSku *string
+	RowLimit int32
+}
 
 type ListProductsRow struct {
 	ID         uuid.UUID
@@ -66,8 +72,10 @@ type ListProductsRow struct {
 	Currency   string
 }
 
-func (q *Queries) ListProducts(ctx context.Context) ([]ListProductsRow, error) {
-	rows, err := q.db.Query(ctx, listProducts)
+// A page of the catalogue, keyset on the unique sku: each page is one
+// range scan of products_sku_key, however large the catalogue grows.
+func (q *Queries) ListProducts(ctx context.Context, arg ListProductsParams) ([]ListProductsRow, error) {
+	rows, err := q.db.Query(ctx, listProducts, arg.AfterSku, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}

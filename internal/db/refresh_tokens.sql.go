@@ -87,3 +87,14 @@ func (q *Queries) RevokeRefreshTokenFamily(ctx context.Context, familyID uuid.UU
 	_, err := q.db.Exec(ctx, revokeRefreshTokenFamily, familyID)
 	return err
 }
+
+const revokeRefreshTokensOfUser = `-- name: RevokeRefreshTokensOfUser :exec
+UPDATE refresh_tokens
+SET revoked_at = now()
+WHERE user_id = $1 AND revoked_at IS NULL
+`
+
+func (q *Queries) RevokeRefreshTokensOfUser(ctx context.Context, userID uuid.UUID) error {
+	_, err := q.db.Exec(ctx, revokeRefreshTokensOfUser, userID)
+	return err
+}

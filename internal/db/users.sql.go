@@ -12,6 +12,18 @@ import (
 	"github.com/google/uuid"
 )
 
+const bumpTokenVersion = `-- name: BumpTokenVersion :exec
+UPDATE users
+SET token_version = token_version + 1, updated_at = now()
+WHERE id = $1
+`
+
+// Sign out everywhere: every access token the user holds stops working.
+func (q *Queries) BumpTokenVersion(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, bumpTokenVersion, id)
+	return err
+}
+
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (id, email, name, password_hash, role)
 VALUES ($1, $2, $3, $4, $5)
@@ -52,6 +64,37 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (CreateU
 		&i.CreatedAt,
 		&i.UpdatedAt,
 	)
+	return i, err
+}
+
+const getSessionState = `-- name: GetSessionState :one
+SELECT u.role, u.token_version,
+       EXISTS (SELECT 1 FROM refresh_tokens r
+               WHERE r.family_id = $1 AND r.user_id = u.id AND r.revoked_at IS NULL) AS live
+FROM users u
+WHERE u.id = $2
+`
+
+type GetSessionStateParams struct {
+	FamilyID uuid.UUID
+	UserID   uuid.UUID
+}
+
+type GetSessionStateRow struct {
+	Role         string
+	TokenVersion int32
+	Live         bool
+}
+
+// Every authenticated request runs this once (auth.Authenticate): the
+// role the staff check needs, the version an access token must carry, and
+// whether the token's session (its refresh family) is still live. One
+// primary-key read and one index probe, in the sign-in scope, which may
+// read accounts and refresh tokens.
+func (q *Queries) GetSessionState(ctx context.Context, arg GetSessionStateParams) (GetSessionStateRow, error) {
+	row := q.db.QueryRow(ctx, getSessionState, arg.FamilyID, arg.UserID)
+	var i GetSessionStateRow
+	err := row.Scan(&i.Role, &i.TokenVersion, &i.Live)
 	return i, err
 }
 
@@ -103,6 +146,19 @@ func (q *Queries) GetUserCredentialsByEmail(ctx context.Context, email string) (
 	return i, err
 }
 
+const getUserPasswordHash = `-- name: GetUserPasswordHash :one
+SELECT password_hash
+FROM users
+WHERE id = $1
+`
+
+func (q *Queries) GetUserPasswordHash(ctx context.Context, id uuid.UUID) (string, error) {
+	row := q.db.QueryRow(ctx, getUserPasswordHash, id)
+	var password_hash string
+	err := row.Scan(&password_hash)
+	return password_hash, err
+}
+
 const getUserRole = `-- name: GetUserRole :one
 SELECT role
 FROM users
@@ -114,6 +170,24 @@ func (q *Queries) GetUserRole(ctx context.Context, id uuid.UUID) (string, error)
 	var role string
 	err := row.Scan(&role)
 	return role, err
+}
+
+const getUserRoleAndVersion = `-- name: GetUserRoleAndVersion :one
+SELECT role, token_version
+FROM users
+WHERE id = $1
+`
+
+type GetUserRoleAndVersionRow struct {
+	Role         string
+	TokenVersion int32
+}
+
+func (q *Queries) GetUserRoleAndVersion(ctx context.Context, id uuid.UUID) (GetUserRoleAndVersionRow, error) {
+	row := q.db.QueryRow(ctx, getUserRoleAndVersion, id)
+	var i GetUserRoleAndVersionRow
+	err := row.Scan(&i.Role, &i.TokenVersion)
+	return i, err
 }
 
 const updateUserName = `-- name: UpdateUserName :one
@@ -149,4 +223,21 @@ func (q *Queries) UpdateUserName(ctx context.Context, arg UpdateUserNameParams) 
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const updateUserPassword = `-- name: UpdateUserPassword :exec
+UPDATE users
+SET password_hash = $2, updated_at = now()
+WHERE id = $1
+`
+
+type UpdateUserPasswordParams struct {
+	ID           uuid.UUID
+	PasswordHash string
+}
+
+// The users_token_version trigger bumps token_version with it.
+func (q *Queries) UpdateUserPassword(ctx context.Context, arg UpdateUserPasswordParams) error {
+	_, err := q.db.Exec(ctx, updateUserPassword, arg.ID, arg.PasswordHash)
+	return err
 }

@@ -67,6 +67,10 @@ func (h *ImportHandler) Import(c *echo.Context) error {
 		return fmt.Errorf("parse import url (%T): %w", err, ErrImportFailed)
 	}
 	ctx := c.Request().Context()
+	// A closed order or a full quota refuses before anything is fetched.
+	if err := h.svc.Admit(ctx, auth.UserID(c), order.ID); err != nil {
+		return err
+	}
 	resp, err := h.fetch.Fetch(ctx, u)
 	if errors.Is(err, outbound.ErrRefused) {
 		secevent.Emit(ctx, secevent.OutboundRefused, secevent.ReasonDestination)

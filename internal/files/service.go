@@ -81,6 +81,7 @@ type Limits struct {
 	FilesPerOrder int
 	LinkTTL       time.Duration
 	MaxConcurrent int
+	Quota         Quota // per customer, over all their orders (gate.go)
 }
 
 // Service holds the file rules.
@@ -113,12 +114,10 @@ func (s *Service) Upload(ctx context.Context, owner, orderID uuid.UUID, name str
 	default:
 		return File{}, ErrBusy
 	}
-	// A cheap early refusal; the authoritative count is taken again under
-	// the order's row lock below.
-	if n, err := s.store.count(ctx, owner, orderID); err != nil {
+	// A cheap early refusal, before the body streams; the authoritative
+	// check is made again under the locks when the file is recorded.
+	if err := s.Admit(ctx, owner, orderID); err != nil {
 		return File{}, err
-	} else if n >= int64(s.limits.FilesPerOrder) {
-		return File{}, ErrOrderFull
 	}
 
 	br := bufio.NewReaderSize(r, sniffBytes)
@@ -147,7 +146,7 @@ func (s *Service) Upload(ctx context.Context, owner, orderID uuid.UUID, name str
 	f, err := s.store.create(ctx, File{
 		ID: uuid.New(), OrderID: orderID, OwnerID: owner, ObjectKey: key, Name: name,
 		ContentType: contentType, Size: size, SHA256: sumOf(sum),
-	}, s.limits.FilesPerOrder)
+	}, s.limits)
 	if err != nil {
 		if derr := s.storage.Delete(context.WithoutCancel(ctx), key); derr != nil {
 			return File{}, errors.Join(err, fmt.Errorf("remove object after failed insert: %w", derr))

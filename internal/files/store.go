@@ -30,32 +30,29 @@ func fromRow(r db.File) File {
 	}
 }
 
-func (s *Store) count(ctx context.Context, owner, orderID uuid.UUID) (int64, error) {
-	n, err := s.q.CountFilesForOwnerOrder(ctx, db.CountFilesForOwnerOrderParams{OwnerID: owner, OrderID: orderID})
-	if err != nil {
-		return 0, fmt.Errorf("count files of %s: %w", orderID, err)
-	}
-	return n, nil
-}
-
-// create records a stored object. The order's row is locked first, so the
-// per-order cap is checked and the row inserted as one step even when
-// uploads to the same order race.
-func (s *Store) create(ctx context.Context, f File, maxPerOrder int) (File, error) {
+// create records a stored object. The customer's and the order's rows are
+// locked first, so the order's state, the per-order cap and the quota are
+// checked and the row inserted as one step even when uploads race.
+func (s *Store) create(ctx context.Context, f File, limits Limits) (File, error) {
 	var out File
 	err := postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
+		// The customer first, then the order: every upload takes the locks
+		// in this order, so two cannot deadlock.
+		if _, err := q.LockOwnerForOwnerUpload(ctx, f.OwnerID); err != nil {
+			return fmt.Errorf("lock owner %s: %w", f.OwnerID, err)
+		}
 		if _, err := q.LockOrderForOwner(ctx, db.LockOrderForOwnerParams{ID: f.OrderID, OwnerID: f.OwnerID}); errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("order %s gone: %w", f.OrderID, errOrderNotFound)
 		} else if err != nil {
 			return fmt.Errorf("lock order %s: %w", f.OrderID, err)
 		}
-		n, err := q.CountFilesForOwnerOrder(ctx, db.CountFilesForOwnerOrderParams{OwnerID: f.OwnerID, OrderID: f.OrderID})
+		st, err := s.uploadState(ctx, q, f.OwnerID, f.OrderID)
 		if err != nil {
-			return fmt.Errorf("count files: %w", err)
+			return err
 		}
-		if n >= int64(maxPerOrder) {
-			return ErrOrderFull
+		if err := admit(st, limits, f.Size); err != nil {
+			return err
 		}
 		row, err := q.CreateFileForOwner(ctx, db.CreateFileForOwnerParams{
 			ID: f.ID, OrderID: f.OrderID, OwnerID: f.OwnerID, ObjectKey: f.ObjectKey, OriginalName: f.Name,

@@ -97,7 +97,8 @@ type productResponse struct {
 }
 
 type productListResponse struct {
-	Items []productResponse `json:"items"`
+	Items      []productResponse `json:"items"`
+	NextCursor *string           `json:"next_cursor"`
 }
 
 // ToAddressResponse maps an address; the admin DTOs use it too.
@@ -136,10 +137,13 @@ func toOrderListResponse(page Page[Order]) orderListResponse {
 	return out
 }
 
-func toProductListResponse(products []Product) productListResponse {
-	out := productListResponse{Items: make([]productResponse, 0, len(products))}
-	for _, p := range products {
+func toProductListResponse(page ProductPage) productListResponse {
+	out := productListResponse{Items: make([]productResponse, 0, len(page.Items))}
+	for _, p := range page.Items {
 		out.Items = append(out.Items, productResponse{ID: p.ID.String(), SKU: p.SKU, Name: p.Name, PriceCents: p.PriceCents, Currency: p.Currency})
+	}
+	if page.NextCursor != "" {
+		out.NextCursor = &page.NextCursor
 	}
 	return out
 }

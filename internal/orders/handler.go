@@ -48,13 +48,13 @@ func ResolveOwned(find OwnedFinder) echo.MiddlewareFunc {
 // unchecked id.
 func OwnedOrder(c *echo.Context) Order { return owned().Get(c) }
 
-// ListProducts handles GET /products.
+// ListProducts handles GET /products?limit=&cursor=.
 func (h *Handler) ListProducts(c *echo.Context) error {
-	products, err := h.svc.Products(c.Request().Context())
+	page, err := h.svc.Products(c.Request().Context(), c.Request().URL.RawQuery)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toProductListResponse(products))
+	return c.JSON(http.StatusOK, toProductListResponse(page))
 }
 
 // Create handles POST /orders.

@@ -30,11 +30,6 @@ func NewService(store *Store, cursors *Cursors) *Service {
 	return &Service{store: store, cursors: cursors}
 }
 
-// Products returns the catalogue.
-func (s *Service) Products(ctx context.Context) ([]Product, error) {
-	return s.store.products(ctx)
-}
-
 // Create places an order for owner. Prices, names and the total are read
 // from the catalogue inside the transaction that writes the order; nothing
 // the client sent besides product ids and quantities reaches the row.

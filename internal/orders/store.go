@@ -63,18 +63,6 @@ func (r orderRow) toOrder() (Order, error) {
 	}, nil
 }
 
-func (s *Store) products(ctx context.Context) ([]Product, error) {
-	rows, err := s.q.ListProducts(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list products: %w", err)
-	}
-	out := make([]Product, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, Product{ID: r.ID, SKU: r.Sku, Name: r.Name, PriceCents: r.PriceCents, Currency: r.Currency})
-	}
-	return out, nil
-}
-
 // getForOwner loads an order with its lines in one statement, one round
 // trip (GetOrderWithItemsForOwner, docs/performance.md).
 func (s *Store) getForOwner(ctx context.Context, owner, id uuid.UUID) (Order, error) {

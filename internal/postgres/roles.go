@@ -144,7 +144,7 @@ func ProvisionDatabase(ctx context.Context, adminURL, dbname string) (Logins, er
 // each under row-level security; products, the public catalogue, is the
 // one table without it.
 func rlsTables() []string {
-	return []string{"users", "refresh_tokens", "orders", "order_items", "files", "payment_events"}
+	return []string{"users", "refresh_tokens", "orders", "order_items", "files", "payment_events", "audit_log"}
 }
 
 // CheckServiceRole returns an error that names the fix when the pool's role

@@ -53,7 +53,7 @@ func NewValidator() *Validator {
 		return postalCode.MatchString(fl.Field().String())
 	})
 	_ = v.RegisterValidation("countrycode", func(fl validator.FieldLevel) bool {
-		return countryCode.MatchString(fl.Field().String())
+		return IsCountryCode(fl.Field().String())
 	})
 	// notetext: free text, stored as given (markup included; the dashboard
 	// renders it as text), but line breaks and tabs are the only control
@@ -68,7 +68,6 @@ func NewValidator() *Validator {
 var (
 	addressText = regexp.MustCompile(`^[\p{L}\p{M}\p{N} .,'\-/#&()]*$`)
 	postalCode  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 \-]{0,15}$`)
-	countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
 func isSafeText(s string) bool {

@@ -17,6 +17,7 @@ func ThirdPartyHandlers(b *Board, pool *pgxpool.Pool, storage files.Storage, cfg
 	// The variants store through the same file rules as the secure route.
 	svc := files.NewService(files.NewStore(pool), storage, files.Limits{
 		MaxBytes: cfg.UploadMaxBytes, FilesPerOrder: cfg.MaxFilesPerOrder, LinkTTL: cfg.DownloadURLTTL, MaxConcurrent: 16,
+		Quota: files.Quota{Bytes: cfg.StorageQuotaBytes, Files: cfg.StorageQuotaFiles},
 	})
 	secrets := make([][]byte, 0, len(cfg.Payments.WebhookSecrets))
 	for _, k := range cfg.Payments.WebhookSecrets {

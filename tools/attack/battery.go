@@ -2,6 +2,7 @@ package attack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -160,6 +161,13 @@ type battery struct {
 	byID map[string]*operation
 
 	alice, bob, admin principal
+	// sessions are accounts of the run's own for the operations that end
+	// sessions (endsSessions), one per operation so that one's success
+	// (logoutAll revokes the families, changePassword bumps the token
+	// version) does not leave the other without a session, and
+	// sessionsAccount their credentials, by operation id.
+	sessions        map[string]*principal
+	sessionsAccount map[string]Account
 	// shared holds, per creating operation, the decoded answer of the one
 	// resource alice created through it and every case reuses.
 	shared map[string]any
@@ -207,7 +215,14 @@ func runBattery(ctx context.Context, t *Target, opts BatteryOptions) (Result, er
 	for _, o := range b.selected() {
 		first = append(first, b.contractCase(o))
 	}
+	// The operations that end sessions succeed last of all: their
+	// success would leave every later case of theirs without a session.
+	var last []batteryCase
 	for _, o := range successOrder(b.selected()) {
+		if endsSessions(o) {
+			last = append(last, b.successCase(o))
+			continue
+		}
 		first = append(first, b.successCase(o))
 	}
 	ran, planned := b.runCases(ctx, first), len(first)
@@ -220,6 +235,10 @@ func runBattery(ctx context.Context, t *Target, opts BatteryOptions) (Result, er
 		ran += b.runCases(ctx, interleave(rest))
 		planned += len(rest)
 	}
+	if ctx.Err() == nil {
+		ran += b.runCases(ctx, last)
+	}
+	planned += len(last)
 	return b.result(ctx, ran, planned)
 }
 
@@ -257,6 +276,38 @@ func (b *battery) signIn(ctx context.Context) error {
 			return fmt.Errorf("control: %s's token does not read /users/me: %s", p.name, x)
 		}
 		*p.into = principal{name: p.name, token: tok.AccessToken, me: m}
+	}
+	return b.signInSessions(ctx)
+}
+
+// signInSessions registers and signs in the account the session-ending
+// operations run as. A target without the registration route (or these
+// operations) gets none: their cases then run as nobody and are refused.
+func (b *battery) signInSessions(ctx context.Context) error {
+	b.sessions, b.sessionsAccount = map[string]*principal{}, map[string]Account{}
+	if _, ok := b.byID["register"]; !ok {
+		return nil
+	}
+	for _, id := range []string{"logoutAll", "changePassword"} {
+		n := randomToken(8)
+		acct := Account{Email: "battery-sessions-" + strings.ToLower(n) + "@example.com", Password: "battery-sessions-password-" + n}
+		body, err := json.Marshal(map[string]string{"email": acct.Email, "password": acct.Password, "name": "Battery Sessions"})
+		if err != nil {
+			return err
+		}
+		x, err := b.t.send(ctx, request{method: http.MethodPost, path: "/api/v1/auth/register", body: string(body)})
+		if err != nil {
+			return err
+		}
+		if x.status != http.StatusCreated {
+			return fmt.Errorf("control: register the battery's own account: %s", x)
+		}
+		tok, err := b.t.freshLogin(ctx, acct)
+		if err != nil {
+			return err
+		}
+		b.sessionsAccount[id] = acct
+		b.sessions[id] = &principal{name: "a throwaway account", token: tok.AccessToken}
 	}
 	return nil
 }

@@ -87,6 +87,8 @@ func (b *battery) demoBody(o *operation, p purpose) map[string]any {
 		// The provider's event for the order webhookCall chose, with a
 		// fresh event id (each id is acted on once).
 		return webhookEventBody(b.paying.id, b.paying.cents, b.paying.currency)
+	case "changePassword":
+		return map[string]any{"current_password": b.sessionsAccount["changePassword"].Password, "new_password": "battery-new-password-" + n}
 	}
 	return nil
 }
@@ -138,7 +140,7 @@ func (b *battery) validCall(ctx context.Context, o *operation, fresh bool, p pur
 	case o.id == "importFile" && b.opts.ImportURL == "" && p != forForgery:
 		return call{}, errNoImportURL
 	}
-	c := call{o: o, as: b.principalFor(o.policy), path: map[string]string{}}
+	c := call{o: o, as: b.principalForOp(o), path: map[string]string{}}
 	for _, param := range o.pathParams() {
 		v, err := b.resource(ctx, o, param.Name, fresh)
 		if err != nil {
@@ -162,6 +164,21 @@ func (b *battery) validCall(ctx context.Context, o *operation, fresh bool, p pur
 		c.body, c.ctype = body, ctype
 	}
 	return c, nil
+}
+
+// endsSessions are the operations that end the caller's sessions: run as
+// alice they would sign her out of every later case, so they run as an
+// account of their own each (b.sessions), registered for the run.
+func endsSessions(o *operation) bool { return o.id == "logoutAll" || o.id == "changePassword" }
+
+func (b *battery) principalForOp(o *operation) *principal {
+	if endsSessions(o) {
+		if p, ok := b.sessions[o.id]; ok {
+			return p
+		}
+		return &principal{name: "nobody (no account of the run's own)"}
+	}
+	return b.principalFor(o.policy)
 }
 
 func (b *battery) principalFor(policy string) *principal {

@@ -204,7 +204,7 @@ func (b *bench) issueTokens() (string, error) {
 	}
 	b.users = make([]userCreds, b.d.Users)
 	for u := range b.users {
-		tok, err := tokens.Issue(userID(u), auth.RoleCustomer)
+		tok, err := tokens.Issue(auth.Grant{UserID: userID(u), Role: auth.RoleCustomer, Session: sessionID(u)})
 		if err != nil {
 			return "", err
 		}

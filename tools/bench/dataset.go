@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -56,6 +57,7 @@ const (
 	kindUser    = 0xa0
 	kindOrder   = 0xb0
 	kindProduct = 0xc0
+	kindSession = 0xd0
 )
 
 func benchID(kind byte, n int) uuid.UUID {
@@ -76,6 +78,9 @@ func sqlID(kind byte, param string) string {
 
 func userID(u int) uuid.UUID  { return benchID(kindUser, u) }
 func orderID(n int) uuid.UUID { return benchID(kindOrder, n) }
+
+// sessionID is user u's refresh family, the session their token names.
+func sessionID(u int) uuid.UUID { return benchID(kindSession, u) }
 
 func userEmail(u int) string { return fmt.Sprintf("user%06d@bench.test", u) }
 
@@ -176,6 +181,21 @@ func seedUsersAndProducts(ctx context.Context, conn *pgx.Conn, d Dataset) ([]int
 			return row, nil
 		})); err != nil {
 		return nil, fmt.Errorf("copy users: %w", err)
+	}
+	// Each user's session, which the access tokens issueTokens mints name:
+	// the service refuses a token whose refresh family is not live.
+	u = 0
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"refresh_tokens"}, []string{"token_hash", "user_id", "family_id", "expires_at"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if u == d.Users {
+				return nil, nil
+			}
+			sum := sha256.Sum256([]byte(sessionID(u).String()))
+			row := []any{sum[:], userID(u), sessionID(u), time.Now().Add(30 * 24 * time.Hour)}
+			u++
+			return row, nil
+		})); err != nil {
+		return nil, fmt.Errorf("copy sessions: %w", err)
 	}
 	prices := make([]int64, d.Products)
 	p := 0

@@ -2,7 +2,7 @@
 // in through POST /api/v1/auth/login and reads and changes orders through
 // GET and PATCH /api/v1/admin/orders, which check the admin role on every
 // request. The page itself is public and holds no data.
-import { orderRow } from './render.js';
+import { auditRow, orderRow } from './render.js';
 
 // The access token lives in this variable and nowhere else: not in
 // localStorage or sessionStorage (any script on the origin, and anything
@@ -64,6 +64,7 @@ function signOut(message) {
   $('orders-view').hidden = true;
   $('edit').hidden = true;
   $('orders-body').replaceChildren();
+  $('audit-body').replaceChildren();
   $('sign-in').hidden = false;
   say(message);
 }
@@ -91,6 +92,20 @@ async function load() {
     $('next').disabled = !list.next;
     $('page-info').textContent = `Page ${list.page + 1}, ${page.items.length} orders`;
     $('orders').dataset.loaded = 'true';
+  } catch (err) {
+    failed(err);
+  }
+}
+
+// loadAudit shows the newest page of the audit trail (GET
+// /api/v1/admin/audit), filtered by action when one is chosen.
+async function loadAudit() {
+  const q = new URLSearchParams({ limit: '20' });
+  if ($('audit-action').value) q.set('action', $('audit-action').value);
+  try {
+    const page = await api('GET', `/api/v1/admin/audit?${q}`);
+    $('audit-body').replaceChildren(...page.items.map(auditRow));
+    $('audit').dataset.loaded = 'true';
   } catch (err) {
     failed(err);
   }
@@ -133,6 +148,7 @@ async function saveEdit(ev) {
     if (row) row.replaceWith(orderRow(order, startEdit));
     $('edit').hidden = true;
     say(`Order ${order.id} saved.`);
+    loadAudit();
   } catch (err) {
     failed(err);
     // A 409 means the order moved on (another transition, or a change
@@ -151,6 +167,7 @@ async function signIn(ev) {
     say('');
     showSignedIn(email);
     await reset();
+    await loadAudit();
   } catch (err) {
     $('password').value = '';
     failed(err);
@@ -168,6 +185,7 @@ function start() {
     list.limit = Number($('limit').value);
     reset();
   });
+  $('audit-action').addEventListener('change', loadAudit);
   $('prev').addEventListener('click', () => {
     list.page -= 1;
     load();

@@ -70,3 +70,19 @@ export function orderRow(order, onEdit) {
   );
   return tr;
 }
+
+// auditRow returns the row of one entry of the staff audit trail. The
+// before and after objects hold staff-written text (an internal note), so
+// they too are text: JSON.stringify's output set with textContent.
+export function auditRow(entry) {
+  const tr = document.createElement('tr');
+  tr.append(
+    cell(text('span', created(entry.created_at))),
+    cell(text('span', entry.actor_id, 'secondary')),
+    cell(text('span', entry.action)),
+    cell(text('span', `${entry.target_type} ${entry.target_id}`, 'secondary')),
+    cell(text('div', JSON.stringify(entry.before), 'note')),
+    cell(text('div', JSON.stringify(entry.after), 'note')),
+  );
+  return tr;
+}

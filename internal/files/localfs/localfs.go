@@ -159,3 +159,27 @@ func (l *Dir) DownloadURL(_ context.Context, key, _, _ string, ttl time.Duration
 func (l *Dir) VerifyDownload(method string, query url.Values) (string, error) {
 	return l.signer.Verify(method, query)
 }
+
+// List implements files.Lister: every regular file under owners/.
+func (l *Dir) List(ctx context.Context, fn func(key string, modified time.Time) error) error {
+	err := fs.WalkDir(l.root.FS(), "owners", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return fn(p, info.ModTime())
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // nothing stored yet
+	}
+	return err
+}

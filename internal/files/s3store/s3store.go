@@ -260,3 +260,16 @@ func isNoSuchKey(err error) bool {
 	var resp minio.ErrorResponse
 	return errors.As(err, &resp) && resp.Code == minio.NoSuchKey
 }
+
+// List implements files.Lister: every object under owners/.
+func (b *Bucket) List(ctx context.Context, fn func(key string, modified time.Time) error) error {
+	for obj := range b.client.ListObjects(ctx, b.bucket, minio.ListObjectsOptions{Prefix: "owners/", Recursive: true}) {
+		if obj.Err != nil {
+			return fmt.Errorf("list objects: %w", obj.Err)
+		}
+		if err := fn(obj.Key, obj.LastModified); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -78,8 +78,11 @@ const (
 	ReasonTokenClaims      Reason = "wrong_claims" // issuer, audience, subject
 	ReasonTokenUnknownKey  Reason = "unknown_key"
 	ReasonTokenDeletedUser Reason = "deleted_user"
-	ReasonRefreshInvalid   Reason = "refresh_invalid"
-	ReasonFamilyRevoked    Reason = "family_revoked"
+	// A token of a session that ended (logout, a revoked family) or of an
+	// older token version (password change, sign out everywhere, role change).
+	ReasonTokenSessionEnded Reason = "session_ended"
+	ReasonRefreshInvalid    Reason = "refresh_invalid"
+	ReasonFamilyRevoked     Reason = "family_revoked"
 
 	ReasonRole Reason = "role"
 
