@@ -124,8 +124,14 @@ func contract() []contractCase {
 				t.Fatalf("request after the burst = %+v, want denied with RetryAfter about %s", d, p.Interval())
 			}
 			time.Sleep(d.RetryAfter + 5*time.Millisecond)
-			if got := countAllowed(t, l, "k", p, 3); got != 1 {
-				t.Errorf("%d requests allowed one interval later, want exactly 1", got)
+			// One token has come back. On a loaded machine the three
+			// requests themselves may span another interval, which
+			// rightly refills one more: the bound follows the clock.
+			start := time.Now()
+			got := countAllowed(t, l, "k", p, 3)
+			most := 1 + int(time.Since(start)/p.Interval())
+			if got < 1 || got > most {
+				t.Errorf("%d requests allowed one interval later, want 1 (at most %d in the time they took)", got, most)
 			}
 			// A long pause refills the burst, and never more than the burst.
 			time.Sleep(p.Period + tolerance)
