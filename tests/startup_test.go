@@ -3,9 +3,12 @@ package tests
 import (
 	"bytes"
 	"context"
+	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/app"
 	"github.com/bulwark-dev/bulwark/internal/config"
@@ -63,4 +66,60 @@ func TestProductionRefusesUnsafeConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// `api serve` with no DATABASE_URL runs on an empty database thrown away on
+// exit. A newcomer who is not told signs in with the demo passwords, gets
+// 401 and concludes the server is broken: the start says so, and how to get
+// the demo data or keep their own.
+func TestServeOnAThrowawayDatabaseSaysHowToGetDemoData(t *testing.T) {
+	env := map[string]string{"HTTP_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0", "DEV_DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn"}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	out := &watchedBuffer{want: "EMPTY throwaway database", seen: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		done <- app.Run(ctx, []string{"serve"}, func(k string) string { return env[k] }, out, io.Discard)
+	}()
+	select {
+	case <-out.seen:
+	case err := <-done:
+		t.Fatalf("serve stopped before saying anything: %v\n%s", err, out.String())
+	case <-ctx.Done():
+		t.Fatalf("no hint within the time limit; output:\n%s", out.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve after a stop: %v", err)
+	}
+	for _, want := range []string{"make demo", "SEED_DEMO_DATA=true", "DATABASE_URL"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the start does not mention %s:\n%s", want, out.String())
+		}
+	}
+}
+
+// watchedBuffer collects a server's output and closes seen once want appears.
+type watchedBuffer struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *watchedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return n, err
+}
+
+func (w *watchedBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }

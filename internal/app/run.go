@@ -90,7 +90,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "storage-gc":
 		return storageGC(ctx, cfg, gc, logger)
 	default:
-		return runServer(ctx, cfg, getenv, logger, stdout)
+		return runServer(ctx, cfg, getenv, logger, stdout, throwawayDir != "")
 	}
 }
 
@@ -182,7 +182,7 @@ func seedDemo(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	return nil
 }
 
-func runServer(ctx context.Context, cfg config.Config, getenv func(string) string, logger *slog.Logger, stdout io.Writer) error {
+func runServer(ctx context.Context, cfg config.Config, getenv func(string) string, logger *slog.Logger, stdout io.Writer, throwaway bool) error {
 	r, err := openResources(ctx, cfg, cfg.DatabaseURL.Reveal(), false)
 	if err != nil {
 		return err
@@ -213,6 +213,11 @@ func runServer(ctx context.Context, cfg config.Config, getenv func(string) strin
 			return err
 		}
 		onListen = func(addr string) { printDemoHelp(stdout, addr, accounts) }
+	} else if throwaway {
+		// A newcomer who ran `api serve` gets an empty database that
+		// vanishes on exit; without a word they sign in, get 401, and
+		// conclude the server is broken.
+		onListen = func(addr string) { printEmptyDatabaseHint(stdout, addr) }
 	}
 	limiter, closeLimiter, err := NewLimiter(cfg, logger)
 	if err != nil {
@@ -249,6 +254,14 @@ func runServer(ctx context.Context, cfg config.Config, getenv func(string) strin
 // because a malformed value could be a secret.
 func refused(stdout io.Writer, reason secevent.Reason) {
 	secevent.NewEmitter(NewLogger(stdout, "info")).Emit(context.Background(), secevent.Event{Kind: secevent.ConfigRefused, Reason: reason})
+}
+
+// printEmptyDatabaseHint tells the person who ran `api serve` with no
+// DATABASE_URL what they are talking to and how to get something to see.
+func printEmptyDatabaseHint(w io.Writer, addr string) {
+	_, _ = fmt.Fprintf(w, "\nBulwark is serving on http://%s with an EMPTY throwaway database (it is deleted when this process stops).\n"+
+		"  For demo accounts, orders and files: stop it and run `make demo`, or start it with SEED_DEMO_DATA=true.\n"+
+		"  To keep your data: set DATABASE_URL (postgres://user:password@host:5432/dbname) and run `api migrate` once.\n\n", addr)
 }
 
 // printDemoHelp tells the person who ran `make demo` where to look.
