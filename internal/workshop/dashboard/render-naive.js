@@ -46,3 +46,22 @@ export function orderRow(order, onEdit) {
   tr.append(td);
   return tr;
 }
+
+// auditRow goes through the same filter and the same sink.
+export function auditRow(entry) {
+  const cells = [
+    entry.created_at.slice(0, 16).replace('T', ' '),
+    entry.actor_id,
+    entry.action,
+    `${entry.target_type} ${entry.target_id}`,
+    JSON.stringify(entry.before),
+    JSON.stringify(entry.after),
+  ];
+  const tr = document.createElement('tr');
+  for (const markup of cells) {
+    const td = document.createElement('td');
+    td.append(html(stripScripts(markup)));
+    tr.append(td);
+  }
+  return tr;
+}

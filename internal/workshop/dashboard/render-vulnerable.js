@@ -40,3 +40,23 @@ export function orderRow(order, onEdit) {
   tr.append(td);
   return tr;
 }
+
+// auditRow has the same sink: an internal note quoted in the trail is
+// staff text, and parsed as HTML here like the order's.
+export function auditRow(entry) {
+  const cells = [
+    entry.created_at.slice(0, 16).replace('T', ' '),
+    entry.actor_id,
+    entry.action,
+    `${entry.target_type} ${entry.target_id}`,
+    JSON.stringify(entry.before),
+    JSON.stringify(entry.after),
+  ];
+  const tr = document.createElement('tr');
+  for (const markup of cells) {
+    const td = document.createElement('td');
+    td.append(html(markup));
+    tr.append(td);
+  }
+  return tr;
+}
