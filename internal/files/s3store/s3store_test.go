@@ -159,6 +159,76 @@ func incompleteUploads(t *testing.T, c *minio.Client, bucket string) []string {
 	return uploads
 }
 
+// The forgeries a holder of one link would try, each refused by the store
+// with a 403: the signature covers the object's path, the expiry, the time
+// of signing and the response-* overrides, so none can be changed.
+func TestS3StoreRefusesForgedLinks(t *testing.T) {
+	srv := s3test.Start(t)
+	backend := newBackend(t, srv)
+	ctx := t.Context()
+	mine, theirs := storagetest.NewKey(), storagetest.NewKey()
+	content := map[string][]byte{mine: []byte("mine"), theirs: []byte("theirs, another owner's")}
+	links := map[string]*url.URL{}
+	for _, key := range []string{mine, theirs} {
+		if _, err := backend.Storage.Put(ctx, key, bytes.NewReader(content[key])); err != nil {
+			t.Fatalf("Put: %v", err)
+		}
+		raw, err := backend.Storage.DownloadURL(ctx, key, "f.txt", "text/plain", 5*time.Minute)
+		if err != nil {
+			t.Fatalf("DownloadURL: %v", err)
+		}
+		if links[key], err = url.Parse(raw); err != nil {
+			t.Fatal(err)
+		}
+		// Control: each untouched link downloads its own object.
+		if status, _, body := get(t, raw); status != http.StatusOK || !bytes.Equal(body, content[key]) {
+			t.Fatalf("control: untouched link: %d %q", status, body)
+		}
+	}
+	link := links[mine]
+	date, err := time.Parse("20060102T150405Z", link.Query().Get("X-Amz-Date"))
+	if err != nil {
+		t.Fatalf("X-Amz-Date: %v", err)
+	}
+	withQuery := func(name, value string) string {
+		u := *link
+		q := u.Query()
+		q.Set(name, value)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	withPath := func(path string) string {
+		u := *link
+		u.Path = path
+		return u.String()
+	}
+	bucketDir := link.Path[:strings.Index(link.Path, "/owners/")+1]
+	for _, tt := range []struct{ name, url string }{
+		{"another object's signature", withQuery("X-Amz-Signature", links[theirs].Query().Get("X-Amz-Signature"))},
+		{"another owner's object, this link's signature", withPath(links[theirs].Path)},
+		{"a traversal to another owner's object", withPath(link.Path + "/../../../../" + strings.TrimPrefix(links[theirs].Path, bucketDir))},
+		{"the bucket listing, this link's signature", withPath(bucketDir)},
+		{"expiry raised to a week", withQuery("X-Amz-Expires", "604800")},
+		{"signed an hour later", withQuery("X-Amz-Date", date.Add(time.Hour).Format("20060102T150405Z"))},
+		{"served inline", withQuery("response-content-disposition", "inline")},
+		{"served as HTML", withQuery("response-content-type", "text/html")},
+		{"an added override", withQuery("response-cache-control", "public, max-age=31536000")},
+		{"no query at all", (&url.URL{Scheme: link.Scheme, Host: link.Host, Path: link.Path}).String()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, _, body := get(t, tt.url)
+			if status != http.StatusForbidden {
+				t.Errorf("GET %s: %d, want 403 from the store: %s", tt.url, status, body)
+			}
+			for _, c := range content {
+				if bytes.Contains(body, c) {
+					t.Errorf("GET %s: the body holds an object: %s", tt.url, body)
+				}
+			}
+		})
+	}
+}
+
 // Control for the S3 leftovers check: an upload that was started and never
 // finished is seen, so "no leftovers" in the contract means something.
 func TestS3LeftoversAreVisible(t *testing.T) {
