@@ -72,7 +72,7 @@ func Start(t testing.TB) *Server {
 		SecretKey: randomHex(t, 20),
 		Root:      filepath.Join(dir, "root"),
 	}
-	// Object metadata (content type, multipart state) goes to a directory
+	// Object metadata (content type, ETag) goes to a directory
 	// of its own rather than to extended attributes, which a temporary
 	// file system (tmpfs) may not support.
 	meta := filepath.Join(dir, "meta")
