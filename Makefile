@@ -10,6 +10,9 @@ SQLC_VERSION          := v1.31.1
 GOLANGCI_LINT_VERSION := v2.15.0
 GITLEAKS_VERSION      := v8.30.1
 GOVULNCHECK_VERSION   := v1.3.0
+# versitygw: the S3-compatible server the storage tests run against
+# (internal/files/s3store/s3test), which checks signatures and expiry.
+VERSITYGW_VERSION     := v1.8.0
 # The Go vulnerability database as the Go module proxy serves it (the
 # golang.org/x/vulndb module): vuln.go.dev itself is not reachable from
 # every build machine, the module proxy is. Bump it to see newer entries.
@@ -19,6 +22,7 @@ SQLC          := $(BIN)/sqlc
 GOLANGCI_LINT := $(BIN)/golangci-lint
 GITLEAKS      := $(BIN)/gitleaks
 GOVULNCHECK   := $(BIN)/govulncheck
+VERSITYGW     := $(BIN)/versitygw
 VULNDB        := $(CURDIR)/.data/vulndb
 
 .PHONY: demo test test-unit test-blackbox check-generated lint lint-openapi secrets vulncheck generate build tools clean bench bench-smoke fuzz
@@ -39,7 +43,7 @@ build:
 ## succeed against its vulnerable variant (docs/workshop.md)
 # The black-box suite runs without -race: it measures login timing (user
 # enumeration) and the race detector slows argon2id tenfold.
-test: check-generated
+test: check-generated $(VERSITYGW)
 	$(GO) vet ./...
 	$(GO) vet -tags workshop ./...
 	$(GO) test -race -count=1 ./internal/... ./cmd/...
@@ -114,7 +118,7 @@ lint-openapi:
 generate: $(SQLC)
 	$(SQLC) generate
 
-tools: $(SQLC) $(GOLANGCI_LINT) $(GITLEAKS) $(GOVULNCHECK)
+tools: $(SQLC) $(GOLANGCI_LINT) $(GITLEAKS) $(GOVULNCHECK) $(VERSITYGW)
 
 $(SQLC):
 	GOBIN=$(BIN) $(GO) install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
@@ -127,6 +131,9 @@ $(GITLEAKS):
 
 $(GOVULNCHECK):
 	GOBIN=$(BIN) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+
+$(VERSITYGW):
+	GOBIN=$(BIN) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 
 clean:
 	rm -rf $(BIN) .data

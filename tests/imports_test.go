@@ -34,7 +34,7 @@ func testOnly() []string {
 	return []string{
 		"testing", "net/http/httptest",
 		"github.com/chromedp/", "github.com/getkin/kin-openapi", "github.com/tsenart/vegeta",
-		"github.com/johannesboyne/gofakes3", "github.com/google/go-cmp", "github.com/stretchr/testify",
+		"github.com/google/go-cmp", "github.com/stretchr/testify",
 	}
 }
 

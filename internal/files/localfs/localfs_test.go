@@ -91,6 +91,16 @@ func newBackend(t *testing.T) storagetest.Backend {
 				t.Error("a GET link verified for DELETE")
 			}
 		},
+		CheckRefused: func(t *testing.T, rawURL string) {
+			t.Helper()
+			u, err := url.Parse(rawURL)
+			if err != nil {
+				t.Fatalf("parse %q: %v", rawURL, err)
+			}
+			if key, err := store.VerifyDownload("GET", u.Query()); err == nil {
+				t.Errorf("VerifyDownload granted %q for %s", key, rawURL)
+			}
+		},
 	}
 }
 

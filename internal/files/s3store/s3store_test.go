@@ -1,9 +1,9 @@
 package s3store_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -17,39 +17,28 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/bulwark-dev/bulwark/internal/files"
 	"github.com/bulwark-dev/bulwark/internal/files/s3store"
+	"github.com/bulwark-dev/bulwark/internal/files/s3store/s3test"
 	"github.com/bulwark-dev/bulwark/internal/files/storagetest"
 )
 
-const (
-	testBucket    = "bulwark-test"
-	testAccessKey = "test-access-key"
-	testSecretKey = "test-secret-key-never-printed"
-	testRegion    = "us-east-1"
-)
-
 func TestStorageContract(t *testing.T) {
-	storagetest.Run(t, newBackend)
+	srv := s3test.Start(t)
+	storagetest.Run(t, func(t *testing.T) storagetest.Backend { return newBackend(t, srv) })
 }
 
-// The S3 backend, against gofakes3: an S3 server in memory, speaking the
-// S3 HTTP protocol on loopback, so the real minio-go client code runs.
-
-func newBackend(t *testing.T) storagetest.Backend {
+// The S3 backend against versitygw, a real S3 server on loopback
+// (s3test): the real minio-go client code runs, and the server checks
+// every signature and expiry, so a download link is proven, not just
+// inspected. Each case gets a bucket of its own.
+func newBackend(t *testing.T, srv *s3test.Server) storagetest.Backend {
 	t.Helper()
-	endpoint := startFakeS3(t)
-	admin := adminClient(t, endpoint)
-	// The tests create the bucket; New only checks that it exists.
-	if err := admin.MakeBucket(t.Context(), testBucket, minio.MakeBucketOptions{Region: testRegion}); err != nil {
-		t.Fatalf("create bucket: %v", err)
-	}
-	store, err := s3store.New(t.Context(), testConfig(endpoint))
+	bucket := srv.NewBucket(t)
+	admin := srv.Client(t)
+	store, err := s3store.New(t.Context(), testConfig(srv, bucket))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -58,7 +47,7 @@ func newBackend(t *testing.T) storagetest.Backend {
 		Objects: func(t *testing.T) []string {
 			t.Helper()
 			var keys []string
-			for obj := range admin.ListObjects(t.Context(), testBucket, minio.ListObjectsOptions{Recursive: true}) {
+			for obj := range admin.ListObjects(t.Context(), bucket, minio.ListObjectsOptions{Recursive: true}) {
 				if obj.Err != nil {
 					t.Fatalf("list objects: %v", obj.Err)
 				}
@@ -66,27 +55,19 @@ func newBackend(t *testing.T) storagetest.Backend {
 			}
 			return keys
 		},
-		Leftovers: func(t *testing.T) []string { return incompleteUploads(t, admin) },
+		Leftovers: func(t *testing.T) []string { return incompleteUploads(t, admin, bucket) },
 		CheckDownloadURL: func(t *testing.T, _, rawURL string, want []byte, filename, contentType string, ttl time.Duration) {
 			t.Helper()
 			u, err := url.Parse(rawURL)
 			if err != nil {
 				t.Fatalf("parse %q: %v", rawURL, err)
 			}
-			// gofakes3 does not check signatures or expiry, so what a real
-			// store enforces is checked on the URL itself.
 			q := u.Query()
 			if got, want := q.Get("X-Amz-Expires"), strconv.Itoa(int(ttl.Seconds())); got != want {
 				t.Errorf("X-Amz-Expires = %q, want %q", got, want)
 			}
-			if q.Get("X-Amz-Signature") == "" || !strings.Contains(q.Get("X-Amz-SignedHeaders"), "host") {
-				t.Errorf("URL %q is not a SigV4 presigned URL", rawURL)
-			}
-			if strings.Contains(rawURL, testSecretKey) {
+			if strings.Contains(rawURL, srv.SecretKey) {
 				t.Error("the presigned URL contains the secret key")
-			}
-			if got := q.Get("response-content-disposition"); !strings.HasPrefix(got, "attachment") {
-				t.Errorf("response-content-disposition = %q, want an attachment", got)
 			}
 			// The link leads to the store; the service's download route
 			// grants none of the S3 backend's links.
@@ -94,135 +75,82 @@ func newBackend(t *testing.T) storagetest.Backend {
 				t.Error("VerifyDownload granted a presigned S3 link")
 			}
 
-			// And a client, without credentials, downloads it.
-			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, rawURL, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatalf("GET presigned URL: %v", err)
-			}
-			defer resp.Body.Close()
-			body, err := io.ReadAll(resp.Body)
-			if err != nil {
-				t.Fatalf("read body: %v", err)
-			}
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("GET presigned URL: %s: %s", resp.Status, body)
+			// A client without credentials downloads it from the store.
+			status, header, body := get(t, rawURL)
+			if status != http.StatusOK {
+				t.Fatalf("GET presigned URL: %d: %s", status, body)
 			}
 			if !bytes.Equal(body, want) {
 				t.Errorf("downloaded %q, want %q", body, want)
 			}
-			if diff := cmp.Diff(files.ContentDisposition(filename), resp.Header.Get("Content-Disposition")); diff != "" {
+			if diff := cmp.Diff(files.ContentDisposition(filename), header.Get("Content-Disposition")); diff != "" {
 				t.Errorf("Content-Disposition (-want +got):\n%s", diff)
 			}
-			if got := resp.Header.Get("Content-Type"); got != contentType {
+			if got := header.Get("Content-Type"); got != contentType {
 				t.Errorf("Content-Type = %q, want %q", got, contentType)
+			}
+		},
+		CheckRefused: func(t *testing.T, rawURL string) {
+			t.Helper()
+			// The store itself says no: the service is not in the path.
+			// A link whose signature, expiry or signed parameters were
+			// changed is 403; one whose authentication parameters are
+			// missing or malformed is not even a signed request to the
+			// store, which answers 400 AuthorizationQueryParametersError.
+			status, _, body := get(t, rawURL)
+			code := s3ErrorCode(body)
+			if status != http.StatusForbidden && (status != http.StatusBadRequest || code != "AuthorizationQueryParametersError") {
+				t.Errorf("GET %s: %d %s, want the store's refusal: %s", rawURL, status, code, body)
 			}
 		},
 	}
 }
 
-// startFakeS3 serves an in-memory S3 on 127.0.0.1 and returns its host:port.
-func startFakeS3(t *testing.T) string {
+// get fetches rawURL without credentials, as a browser given the link does.
+func get(t *testing.T, rawURL string) (int, http.Header, []byte) {
 	t.Helper()
-	srv := httptest.NewServer(decodeChunkedParts(gofakes3.New(s3mem.New()).Server()))
-	t.Cleanup(srv.Close)
-	u, err := url.Parse(srv.URL)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, rawURL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return u.Host
-}
-
-// decodeChunkedParts makes up for a gap in gofakes3 v1.2.0: it decodes the
-// aws-chunked body of a streaming-signed request (what minio-go sends over
-// plain HTTP, STREAMING-AWS4-HMAC-SHA256-PAYLOAD) for PutObject, but stores
-// the chunk framing as data for UploadPart. S3 and MinIO decode both.
-func decodeChunkedParts(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPut && r.URL.Query().Has("partNumber") &&
-			strings.HasPrefix(r.Header.Get("X-Amz-Content-Sha256"), "STREAMING-") {
-			body, err := decodeAWSChunked(r.Body)
-			if err == nil && strconv.Itoa(len(body)) != r.Header.Get("X-Amz-Decoded-Content-Length") {
-				err = errors.New("decoded length differs from X-Amz-Decoded-Content-Length")
-			}
-			if err != nil {
-				http.Error(w, "aws-chunked body: "+err.Error(), http.StatusBadRequest)
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			r.ContentLength = int64(len(body))
-			r.Header.Set("Content-Length", strconv.Itoa(len(body)))
-			r.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// decodeAWSChunked reads "<hex size>;chunk-signature=<sig>\r\n<data>\r\n"
-// chunks up to the final zero-size one (signatures are not checked: gofakes3
-// checks none either).
-func decodeAWSChunked(r io.Reader) ([]byte, error) {
-	br := bufio.NewReader(r)
-	var out bytes.Buffer
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			return nil, err
-		}
-		sizeHex, _, _ := strings.Cut(strings.TrimRight(line, "\r\n"), ";")
-		size, err := strconv.ParseInt(sizeHex, 16, 64)
-		if err != nil || size < 0 {
-			return nil, fmt.Errorf("chunk size %q", sizeHex)
-		}
-		if _, err := io.CopyN(&out, br, size); err != nil {
-			return nil, err
-		}
-		if crlf, err := br.ReadString('\n'); err != nil || crlf != "\r\n" {
-			return nil, fmt.Errorf("chunk of %d bytes not followed by CRLF", size)
-		}
-		if size == 0 {
-			return out.Bytes(), nil
-		}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", rawURL, err)
 	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	return resp.StatusCode, resp.Header, body
 }
 
-func testConfig(endpoint string) s3store.Config {
+// s3ErrorCode is the Code of an S3 error document ("" if body is none).
+func s3ErrorCode(body []byte) string {
+	var doc struct {
+		Code string `xml:"Code"`
+	}
+	if xml.Unmarshal(body, &doc) != nil {
+		return ""
+	}
+	return doc.Code
+}
+
+func testConfig(srv *s3test.Server, bucket string) s3store.Config {
 	return s3store.Config{
-		Endpoint:  endpoint,
-		Bucket:    testBucket,
-		AccessKey: testAccessKey,
-		SecretKey: testSecretKey,
-		Region:    testRegion,
+		Endpoint:  srv.Endpoint,
+		Bucket:    bucket,
+		AccessKey: srv.AccessKey,
+		SecretKey: srv.SecretKey,
+		Region:    s3test.Region,
 		UseTLS:    false, // loopback only
 	}
 }
 
-// adminClient is the test's own client, for what the service never does:
-// creating buckets and looking at the store behind the backend's back.
-func adminClient(t *testing.T, endpoint string) *minio.Client {
-	t.Helper()
-	c, err := minio.New(endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(testAccessKey, testSecretKey, ""),
-		Region: testRegion,
-	})
-	if err != nil {
-		t.Fatalf("minio client: %v", err)
-	}
-	return c
-}
-
-func incompleteUploads(t *testing.T, c *minio.Client) []string {
+func incompleteUploads(t *testing.T, c *minio.Client, bucket string) []string {
 	t.Helper()
 	var uploads []string
-	for u := range c.ListIncompleteUploads(t.Context(), testBucket, "", true) {
-		// gofakes3 answers NoSuchUpload for a bucket that never had a
-		// multipart upload, where S3 answers with an empty list.
-		if minio.ToErrorResponse(u.Err).Code == minio.NoSuchUpload {
-			break
-		}
+	for u := range c.ListIncompleteUploads(t.Context(), bucket, "", true) {
 		if u.Err != nil {
 			t.Fatalf("list incomplete uploads: %v", u.Err)
 		}
@@ -231,40 +159,127 @@ func incompleteUploads(t *testing.T, c *minio.Client) []string {
 	return uploads
 }
 
+// The forgeries a holder of one link would try, each refused by the store
+// with a 403: the signature covers the object's path, the expiry, the time
+// of signing and the response-* overrides, so none can be changed.
+func TestS3StoreRefusesForgedLinks(t *testing.T) {
+	srv := s3test.Start(t)
+	backend := newBackend(t, srv)
+	ctx := t.Context()
+	mine, theirs := storagetest.NewKey(), storagetest.NewKey()
+	content := map[string][]byte{mine: []byte("mine"), theirs: []byte("theirs, another owner's")}
+	links := map[string]*url.URL{}
+	for _, key := range []string{mine, theirs} {
+		if _, err := backend.Storage.Put(ctx, key, bytes.NewReader(content[key])); err != nil {
+			t.Fatalf("Put: %v", err)
+		}
+		raw, err := backend.Storage.DownloadURL(ctx, key, "f.txt", "text/plain", 5*time.Minute)
+		if err != nil {
+			t.Fatalf("DownloadURL: %v", err)
+		}
+		if links[key], err = url.Parse(raw); err != nil {
+			t.Fatal(err)
+		}
+		// Control: each untouched link downloads its own object.
+		if status, _, body := get(t, raw); status != http.StatusOK || !bytes.Equal(body, content[key]) {
+			t.Fatalf("control: untouched link: %d %q", status, body)
+		}
+	}
+	link := links[mine]
+	date, err := time.Parse("20060102T150405Z", link.Query().Get("X-Amz-Date"))
+	if err != nil {
+		t.Fatalf("X-Amz-Date: %v", err)
+	}
+	withQuery := func(name, value string) string {
+		u := *link
+		q := u.Query()
+		q.Set(name, value)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	withPath := func(path string) string {
+		u := *link
+		u.Path = path
+		return u.String()
+	}
+	bucketDir := link.Path[:strings.Index(link.Path, "/owners/")+1]
+	for _, tt := range []struct{ name, url string }{
+		{"another object's signature", withQuery("X-Amz-Signature", links[theirs].Query().Get("X-Amz-Signature"))},
+		{"another owner's object, this link's signature", withPath(links[theirs].Path)},
+		{"a traversal to another owner's object", withPath(link.Path + "/../../../../" + strings.TrimPrefix(links[theirs].Path, bucketDir))},
+		{"the bucket listing, this link's signature", withPath(bucketDir)},
+		{"expiry raised to a week", withQuery("X-Amz-Expires", "604800")},
+		{"signed an hour later", withQuery("X-Amz-Date", date.Add(time.Hour).Format("20060102T150405Z"))},
+		{"served inline", withQuery("response-content-disposition", "inline")},
+		{"served as HTML", withQuery("response-content-type", "text/html")},
+		{"an added override", withQuery("response-cache-control", "public, max-age=31536000")},
+		{"no query at all", (&url.URL{Scheme: link.Scheme, Host: link.Host, Path: link.Path}).String()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, _, body := get(t, tt.url)
+			if status != http.StatusForbidden {
+				t.Errorf("GET %s: %d, want 403 from the store: %s", tt.url, status, body)
+			}
+			for _, c := range content {
+				if bytes.Contains(body, c) {
+					t.Errorf("GET %s: the body holds an object: %s", tt.url, body)
+				}
+			}
+		})
+	}
+}
+
 // Control for the S3 leftovers check: an upload that was started and never
 // finished is seen, so "no leftovers" in the contract means something.
 func TestS3LeftoversAreVisible(t *testing.T) {
-	endpoint := startFakeS3(t)
-	admin := adminClient(t, endpoint)
-	if err := admin.MakeBucket(t.Context(), testBucket, minio.MakeBucketOptions{Region: testRegion}); err != nil {
-		t.Fatalf("create bucket: %v", err)
-	}
+	srv := s3test.Start(t)
+	bucket := srv.NewBucket(t)
+	admin := srv.Client(t)
 	core := minio.Core{Client: admin}
-	if _, err := core.NewMultipartUpload(t.Context(), testBucket, storagetest.NewKey(), minio.PutObjectOptions{}); err != nil {
+	if _, err := core.NewMultipartUpload(t.Context(), bucket, storagetest.NewKey(), minio.PutObjectOptions{}); err != nil {
 		t.Fatalf("start multipart upload: %v", err)
 	}
-	if got := incompleteUploads(t, admin); len(got) != 1 {
+	if got := incompleteUploads(t, admin, bucket); len(got) != 1 {
 		t.Fatalf("incomplete uploads = %q, want the one just started", got)
 	}
 }
 
 func TestNewS3(t *testing.T) {
-	endpoint := startFakeS3(t)
-	admin := adminClient(t, endpoint)
+	srv := s3test.Start(t)
+	admin := srv.Client(t)
 
 	t.Run("missing bucket is an error, not created", func(t *testing.T) {
-		_, err := s3store.New(t.Context(), testConfig(endpoint))
+		const missing = "bulwark-never-created"
+		_, err := s3store.New(t.Context(), testConfig(srv, missing))
 		if err == nil {
 			t.Fatal("New accepted a bucket that does not exist")
 		}
-		if !strings.Contains(err.Error(), testBucket) {
+		if !strings.Contains(err.Error(), missing) {
 			t.Errorf("error %q does not name the bucket", err)
 		}
-		if strings.Contains(err.Error(), testSecretKey) {
+		if strings.Contains(err.Error(), srv.SecretKey) {
 			t.Errorf("error %q contains the secret key", err)
 		}
-		if ok, err := admin.BucketExists(t.Context(), testBucket); err != nil || ok {
+		if ok, err := admin.BucketExists(t.Context(), missing); err != nil || ok {
 			t.Errorf("BucketExists after New = (%t, %v): New must not create buckets", ok, err)
+		}
+	})
+
+	t.Run("wrong secret key is refused by the store", func(t *testing.T) {
+		cfg := testConfig(srv, srv.NewBucket(t))
+		cfg.SecretKey = "not-" + srv.SecretKey
+		_, err := s3store.New(t.Context(), cfg)
+		if err == nil {
+			t.Fatal("New succeeded with a wrong secret key")
+		}
+		// The bucket check is a HEAD, whose answer has no body to name
+		// the reason: the status says it.
+		var resp minio.ErrorResponse
+		if !errors.As(err, &resp) || resp.StatusCode != http.StatusForbidden {
+			t.Errorf("New with a wrong secret: %v, want the store's 403", err)
+		}
+		if strings.Contains(err.Error(), cfg.SecretKey) {
+			t.Errorf("error %q contains the secret key", err)
 		}
 	})
 
@@ -272,18 +287,19 @@ func TestNewS3(t *testing.T) {
 		// minio-go retries a refused connection; the deadline ends that.
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
-		cfg := testConfig(closedPort(t))
+		cfg := testConfig(srv, "bulwark-test")
+		cfg.Endpoint = closedPort(t)
 		_, err := s3store.New(ctx, cfg)
 		if err == nil {
 			t.Fatal("New succeeded against a closed port")
 		}
-		if strings.Contains(err.Error(), testSecretKey) {
+		if strings.Contains(err.Error(), srv.SecretKey) {
 			t.Errorf("error %q contains the secret key", err)
 		}
 	})
 
 	t.Run("missing credentials", func(t *testing.T) {
-		cfg := testConfig(endpoint)
+		cfg := testConfig(srv, srv.NewBucket(t))
 		cfg.SecretKey = ""
 		if _, err := s3store.New(t.Context(), cfg); err == nil {
 			t.Error("New accepted an empty secret key")
@@ -292,7 +308,8 @@ func TestNewS3(t *testing.T) {
 }
 
 func TestS3ConfigHidesSecret(t *testing.T) {
-	cfg := testConfig("127.0.0.1:9000")
+	const secret = "test-secret-key-never-printed"
+	cfg := s3store.Config{Endpoint: "127.0.0.1:9000", Bucket: "bulwark-test", AccessKey: "test-access-key", SecretKey: secret, Region: s3test.Region}
 	var jsonLog, textLog bytes.Buffer
 	slog.New(slog.NewJSONHandler(&jsonLog, nil)).Info("storage", "s3", cfg)
 	slog.New(slog.NewTextHandler(&textLog, nil)).Info("storage", "s3", cfg)
@@ -303,10 +320,10 @@ func TestS3ConfigHidesSecret(t *testing.T) {
 		"slog JSON": jsonLog.String(),
 		"slog text": textLog.String(),
 	} {
-		if strings.Contains(out, testSecretKey) {
+		if strings.Contains(out, secret) {
 			t.Errorf("%s prints the secret key: %s", name, out)
 		}
-		if !strings.Contains(out, testBucket) {
+		if !strings.Contains(out, cfg.Bucket) {
 			t.Errorf("%s lost the non-secret fields: %s", name, out)
 		}
 	}

@@ -10,7 +10,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"maps"
 	mathrand "math/rand/v2"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,6 +36,10 @@ type Backend struct {
 	// CheckDownloadURL checks that rawURL grants a download of key, whose
 	// content is want, as an attachment named filename of contentType.
 	CheckDownloadURL func(t *testing.T, key, rawURL string, want []byte, filename, contentType string, ttl time.Duration)
+	// CheckRefused checks that rawURL, a download URL that expired or was
+	// tampered with, grants nothing: refused by the backend's own checker
+	// (local disk) or by the store itself (S3).
+	CheckRefused func(t *testing.T, rawURL string)
 }
 
 // Run runs the contract on the backends open returns: a new, empty one for
@@ -62,6 +69,8 @@ func contract() []contractCase {
 		{"a reader failing halfway leaves nothing", testFailingReader},
 		{"a cancelled context stops the put and leaves nothing", testCancelledPut},
 		{"download URL grants the object as an attachment", testDownloadURL},
+		{"a tampered download URL is refused", testDownloadURLTampered},
+		{"a download URL is refused once expired", testDownloadURLExpires},
 	}
 }
 
@@ -231,6 +240,89 @@ func testDownloadURL(t *testing.T, b Backend) {
 		t.Fatalf("DownloadURL: %v", err)
 	}
 	b.CheckDownloadURL(t, key, u, content, filename, contentType, ttl)
+}
+
+// The signature covers every other parameter of the link, so changing any
+// one of them, the signature included, or leaving it out must lose the
+// download.
+func testDownloadURLTampered(t *testing.T, b Backend) {
+	content := []byte("tamper with me")
+	key := put(t, b.Storage, NewKey(), content)
+	const ttl = 5 * time.Minute
+	raw, err := b.Storage.DownloadURL(t.Context(), key, "t.txt", "text/plain", ttl)
+	if err != nil {
+		t.Fatalf("DownloadURL: %v", err)
+	}
+	// Control: the untouched link downloads, so the refusals below are
+	// the tampering's doing.
+	b.CheckDownloadURL(t, key, raw, content, "t.txt", "text/plain", ttl)
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("parse %q: %v", raw, err)
+	}
+	q := u.Query()
+	if len(q) < 3 {
+		t.Fatalf("link %q has %d parameters: not a signed link", raw, len(q))
+	}
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		for _, tt := range []struct {
+			what  string
+			value []string
+		}{
+			{"changed", []string{tweak(q.Get(name))}},
+			{"left out", nil},
+		} {
+			t.Run(name+" "+tt.what, func(t *testing.T) {
+				v := maps.Clone(q)
+				if tt.value == nil {
+					delete(v, name)
+				} else {
+					v[name] = tt.value
+				}
+				tampered := *u
+				tampered.RawQuery = v.Encode()
+				b.CheckRefused(t, tampered.String())
+			})
+		}
+	}
+}
+
+// tweak changes the last character of s (appends one to an empty s), so
+// the value stays the same length and alphabet where it can.
+func tweak(s string) string {
+	if s == "" {
+		return "0"
+	}
+	last := s[len(s)-1]
+	switch {
+	case last == '0', last == 'a', last == 'A':
+		last++
+	case last > '0' && last <= '9', last > 'a' && last <= 'z', last > 'A' && last <= 'Z':
+		last--
+	default:
+		return s + "0"
+	}
+	return s[:len(s)-1] + string(last)
+}
+
+// The link works within its lifetime and not after it. Two seconds, since
+// both backends count expiry in whole seconds from a truncated time.
+func testDownloadURLExpires(t *testing.T, b Backend) {
+	content := []byte("short-lived link")
+	key := put(t, b.Storage, NewKey(), content)
+	const ttl = 2 * time.Second
+	signed := time.Now()
+	raw, err := b.Storage.DownloadURL(t.Context(), key, "e.txt", "text/plain", ttl)
+	if err != nil {
+		t.Fatalf("DownloadURL: %v", err)
+	}
+	b.CheckDownloadURL(t, key, raw, content, "e.txt", "text/plain", ttl)
+	select {
+	case <-time.After(time.Until(signed.Add(ttl + 1500*time.Millisecond))):
+	case <-t.Context().Done():
+		t.Fatal(t.Context().Err())
+	}
+	b.CheckRefused(t, raw)
 }
 
 // NewKey is a fresh, valid key of a random owner.
