@@ -38,7 +38,7 @@ func (b *bench) rlsCost(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			db := float64((b.databaseCPU() - dbBefore).Microseconds()) / float64(max(r.Requests, 1))
+			db := float64(b.databaseCPU().since(dbBefore).Microseconds()) / float64(max(r.Requests, 1))
 			tput[k], cpu[k], dbCPU[k] = append(tput[k], r.Throughput), append(cpu[k], c), append(dbCPU[k], db)
 			b.logf("round %d %s closed loop c=%d: %s; server CPU %.0f µs/req, database CPU %.0f µs/req", i+1, name, b.opt.concurrency, r, c, db)
 		}
@@ -66,34 +66,69 @@ func (b *bench) targetOn(srv *server) vegeta.Targeter {
 	}
 }
 
-// databaseCPU is the CPU time used so far by the database server's
-// processes that are alive now: the postmaster's children, the backends of
-// both servers' pools among them. Backends live as long as their pooled
-// connection, so a round's difference is the work done in that round.
-func (b *bench) databaseCPU() time.Duration {
+// cpuSnapshot is the database server's CPU use at one moment: each live
+// process's (the postmaster and its children, the backends of both
+// servers' pools among them), and what the postmaster's exited children
+// used in their lives, which the kernel adds to its cutime and cstime when
+// it reaps them.
+type cpuSnapshot struct {
+	procs  map[int]time.Duration
+	reaped time.Duration
+}
+
+// since is the database's CPU between before and s. A backend that ended in
+// between (pgbench's sixteen end after each pgbench round) counts for the
+// part of its life after before: its whole life arrives in reaped, and
+// what it had used by before is taken off again. Summing only the live
+// processes would instead take its whole life out of the round, and a
+// round could come out negative.
+func (s cpuSnapshot) since(before cpuSnapshot) time.Duration {
+	total := s.reaped - before.reaped
+	for pid, cpu := range s.procs {
+		total += cpu - before.procs[pid] // a process born since: all of it
+	}
+	for pid, cpu := range before.procs {
+		if _, alive := s.procs[pid]; !alive {
+			total -= cpu
+		}
+	}
+	return total
+}
+
+// databaseCPU reads the database server's CPU use now, from /proc.
+func (b *bench) databaseCPU() cpuSnapshot {
+	snap := cpuSnapshot{procs: map[int]time.Duration{}}
 	if b.postmaster == 0 {
-		return 0
+		return snap
+	}
+	ticks := func(fields []string) time.Duration {
+		var d time.Duration
+		for _, v := range fields {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			d += time.Duration(n) * 10 * time.Millisecond // USER_HZ is 100
+		}
+		return d
 	}
 	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var total time.Duration
 	for _, p := range procs {
 		raw, err := os.ReadFile(p) //nolint:gosec // /proc, read only.
 		if err != nil {
 			continue // exited meanwhile
 		}
 		f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
-		if len(f) < 13 {
+		if len(f) < 15 {
 			continue
 		}
 		// After the command: state, ppid, …; utime and stime are the 12th
-		// and 13th fields.
-		if ppid, _ := strconv.Atoi(f[1]); ppid != b.postmaster {
+		// and 13th fields, cutime and cstime the 14th and 15th.
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if ppid, _ := strconv.Atoi(f[1]); pid != b.postmaster && ppid != b.postmaster {
 			continue
 		}
-		for _, v := range f[11:13] {
-			ticks, _ := strconv.ParseInt(v, 10, 64)
-			total += time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100
+		snap.procs[pid] = ticks(f[11:13])
+		if pid == b.postmaster {
+			snap.reaped = ticks(f[13:15])
 		}
 	}
-	return total
+	return snap
 }

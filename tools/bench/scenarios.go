@@ -110,7 +110,7 @@ func (b *bench) throughput(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				db := float64((b.databaseCPU() - dbBefore).Microseconds()) / float64(max(r.Requests, 1))
+				db := float64(b.databaseCPU().since(dbBefore).Microseconds()) / float64(max(r.Requests, 1))
 				capSecure, cpuSecure, dbSecure = append(capSecure, r.Throughput), append(cpuSecure, cpu), append(dbSecure, db)
 				b.logf("round %d secure   closed loop c=%d: %s; server CPU %.0f µs/req, database CPU %.0f µs/req (%.2f)",
 					i+1, b.opt.concurrency, r, cpu, db, cpu/max(db, 1))
