@@ -10,7 +10,6 @@
 package s3test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -27,6 +26,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/bulwark-dev/bulwark/internal/proctest"
 )
 
 // binary is the server's executable: `make tools` installs it into the
@@ -87,7 +88,7 @@ func Start(t testing.TB) *Server {
 	// else on the machine may take the port; a fresh one is then tried.
 	const attempts = 3
 	for attempt := 1; ; attempt++ {
-		s.Endpoint = net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+		s.Endpoint = net.JoinHostPort("127.0.0.1", strconv.Itoa(proctest.FreePort(t)))
 		err := s.start(t, bin, meta, logPath)
 		if err == nil {
 			return s
@@ -140,7 +141,7 @@ func (s *Server) start(t testing.TB, bin, meta, logPath string) error {
 	}
 	if err := s.waitReady(exited); err != nil {
 		stop()
-		return fmt.Errorf("%w; %s ends with:\n%s", err, logPath, logTail(logPath))
+		return fmt.Errorf("%w; %s ends with:\n%s", err, logPath, proctest.LogTail(logPath))
 	}
 	t.Cleanup(stop)
 	return nil
@@ -256,34 +257,4 @@ func randomHex(t testing.TB, n int) string {
 		t.Fatalf("s3test: %v", err)
 	}
 	return hex.EncodeToString(b)
-}
-
-// freePort asks the kernel for a free port on 127.0.0.1. The listener is
-// closed before the server binds, so the port can be lost; Start retries.
-func freePort(t testing.TB) int {
-	t.Helper()
-	var lc net.ListenConfig
-	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("s3test: find a free port: %v", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	if err := l.Close(); err != nil {
-		t.Fatalf("s3test: find a free port: %v", err)
-	}
-	return port
-}
-
-// logTail is the end of the server log, where the reason for a failed
-// start-up is (an address in use, a bad option).
-func logTail(path string) string {
-	data, err := os.ReadFile(path) //nolint:gosec // G304: our own temporary directory.
-	if err != nil {
-		return fmt.Sprintf("(server log unreadable: %v)", err)
-	}
-	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
-	if len(lines) > 10 {
-		lines = lines[len(lines)-10:]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
 }

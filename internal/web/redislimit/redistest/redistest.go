@@ -8,7 +8,6 @@
 package redistest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bulwark-dev/bulwark/internal/proctest"
 	"github.com/bulwark-dev/bulwark/internal/web/redislimit"
 )
 
@@ -69,7 +69,7 @@ func Start(t testing.TB) *Server {
 	// else on the machine may take the port; a fresh one is then tried.
 	const attempts = 3
 	for attempt := 1; ; attempt++ {
-		s.port = freePort(t)
+		s.port = proctest.FreePort(t)
 		err := s.start()
 		if err == nil {
 			return s
@@ -165,7 +165,7 @@ func (s *Server) start() error {
 
 	if err := s.waitReady(cmd.Process.Pid); err != nil {
 		s.Stop()
-		return fmt.Errorf("%w; %s ends with:\n%s", err, logPath, logTail(logPath))
+		return fmt.Errorf("%w; %s ends with:\n%s", err, logPath, proctest.LogTail(logPath))
 	}
 	return nil
 }
@@ -203,34 +203,4 @@ func (s *Server) waitReady(pid int) error {
 		case <-tick.C:
 		}
 	}
-}
-
-// freePort asks the kernel for a free port on 127.0.0.1. The listener is
-// closed before the server binds, so the port can be lost; Start retries.
-func freePort(t testing.TB) int {
-	t.Helper()
-	var lc net.ListenConfig
-	l, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("redistest: find a free port: %v", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	if err := l.Close(); err != nil {
-		t.Fatalf("redistest: find a free port: %v", err)
-	}
-	return port
-}
-
-// logTail is the end of the server log, where the reason for a failed
-// start-up is ("Address already in use", a bad option).
-func logTail(path string) string {
-	data, err := os.ReadFile(path) //nolint:gosec // G304: our own temporary directory.
-	if err != nil {
-		return fmt.Sprintf("(server log unreadable: %v)", err)
-	}
-	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
-	if len(lines) > 10 {
-		lines = lines[len(lines)-10:]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
 }
