@@ -187,6 +187,25 @@ func (t *Target) upload(ctx context.Context, token, orderID, disposition, ctype,
 	return x, f, nil
 }
 
+// aliceLink is the usual start of a link attack: a download link for the
+// first file of alice's first order, and the answer that carried it.
+func (t *Target) aliceLink(ctx context.Context) (storedFile, signedLink, *exchange, error) {
+	h, err := t.holdings(ctx)
+	if err != nil {
+		return storedFile{}, signedLink{}, nil, err
+	}
+	tok, err := t.login(ctx, t.Alice)
+	if err != nil {
+		return storedFile{}, signedLink{}, nil, err
+	}
+	f, err := t.firstFile(ctx, tok.AccessToken, h.alice)
+	if err != nil {
+		return storedFile{}, signedLink{}, nil, err
+	}
+	l, x, err := t.link(ctx, tok.AccessToken, f.ID)
+	return f, l, x, err
+}
+
 // link asks for a download link for the caller's own file.
 func (t *Target) link(ctx context.Context, token, fileID string) (signedLink, *exchange, error) {
 	x, err := t.send(ctx, request{method: http.MethodGet, path: "/api/v1/files/" + fileID + "/download-url", token: token})
@@ -581,19 +600,7 @@ func (t *Target) downloadControl(ctx context.Context, l signedLink, f storedFile
 }
 
 func traversalSignedKey(ctx context.Context, t *Target) (Result, error) {
-	h, err := t.holdings(ctx)
-	if err != nil {
-		return Result{}, err
-	}
-	tok, err := t.login(ctx, t.Alice)
-	if err != nil {
-		return Result{}, err
-	}
-	f, err := t.firstFile(ctx, tok.AccessToken, h.alice)
-	if err != nil {
-		return Result{}, err
-	}
-	l, _, err := t.link(ctx, tok.AccessToken, f.ID)
+	f, l, _, err := t.aliceLink(ctx)
 	if err != nil {
 		return Result{}, err
 	}
@@ -775,19 +782,7 @@ const maxLinkTTL = 5 * time.Minute
 const waitOutTTL = 20 * time.Second
 
 func signedURLExpiry(ctx context.Context, t *Target) (Result, error) {
-	h, err := t.holdings(ctx)
-	if err != nil {
-		return Result{}, err
-	}
-	tok, err := t.login(ctx, t.Alice)
-	if err != nil {
-		return Result{}, err
-	}
-	f, err := t.firstFile(ctx, tok.AccessToken, h.alice)
-	if err != nil {
-		return Result{}, err
-	}
-	l, lx, err := t.link(ctx, tok.AccessToken, f.ID)
+	f, l, lx, err := t.aliceLink(ctx)
 	if err != nil {
 		return Result{}, err
 	}
