@@ -270,7 +270,7 @@ func startServerWithExtraRoutes(t *testing.T) (string, *attack.Target, []attack.
 	if err != nil {
 		t.Fatal(err)
 	}
-	signedIn := auth.Authenticate(tokens, auth.NewStore(pool))
+	signedIn := auth.Authenticate(tokens)
 	e.GET("/api/v1/orders/:id/summary", unownedSummary(pool), signedIn)
 	e.GET("/api/v1/debug/orders", func(c *echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"items": []any{}})

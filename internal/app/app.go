@@ -131,10 +131,10 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 		payments: pay,
 	}
 	mw := middlewares{
-		authenticate: auth.Authenticate(tokens, authStore),
+		authenticate: auth.Authenticate(tokens),
 		ownedOrder:   orders.ResolveOwned(parts.OrderFinder(orderService)),
 		ownedFile:    files.ResolveOwned(fileService),
-		requireAdmin: auth.RequireRole(auth.RoleAdmin),
+		requireAdmin: auth.RequireRole(auth.RoleAdmin, authStore),
 		staffOrder:   h.admin.ResolveOrder,
 		perUser:      web.RateLimit(parts.Limiter, parts.Limits.PerUser, byUser),
 		misses:       web.LimitMisses(parts.Limiter, parts.Limits.Misses, byUser),

@@ -4,7 +4,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v5"
+
+	"github.com/bulwark-dev/bulwark/internal/postgres"
 )
 
 // A known path asked with a method it does not serve answers 405 with
@@ -15,12 +18,16 @@ import (
 // document (GET /api/v1/openapi.yaml) does not already list, while a 404
 // would tell a client that a path it just used does not exist, and hide a
 // client's method mistake behind a misleading answer. Unknown paths stay
-// 404.
+// 404. Both run no statement, so they check the caller's session first:
+// a revoked token gets its 401 here too, not a 404.
 
 // methodNotAllowed is the otherwise rows' handler: 405 with the methods rows
 // serve at the request's path, or 404 when no row has the path.
-func methodNotAllowed(rows []Route) echo.HandlerFunc {
+func methodNotAllowed(rows []Route, pool *pgxpool.Pool) echo.HandlerFunc {
 	return func(c *echo.Context) error {
+		if err := postgres.RequireLiveSession(c.Request().Context(), pool); err != nil {
+			return err
+		}
 		path := c.Request().URL.Path
 		var allow []string
 		for _, r := range rows {

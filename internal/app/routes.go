@@ -112,8 +112,8 @@ func routes(deps Deps, parts Parts, h handlers) []Route {
 	// token 401, under /api/v1/admin without the role 403, and only then
 	// 404, so probing without credentials learns nothing about which paths
 	// exist. A known path with another method is such a path too.
-	r.otherwise("/api/v1", Customer)
-	r.otherwise("/api/v1/admin", Staff)
+	r.otherwise("/api/v1", Customer, deps.Pool)
+	r.otherwise("/api/v1/admin", Staff, deps.Pool)
 	return r.rows
 }
 
@@ -244,6 +244,7 @@ func stack(deps Deps, parts Parts) []echo.MiddlewareFunc {
 		web.Shed(deps.Config.MaxInFlight, isLiveness),
 		web.Deadline(deps.Config.RequestTimeout, deps.Config.ReadTimeout-deps.Config.ReadHeaderTimeout, isTransfer),
 		databaseUnavailable,
+		auth.RefuseEndedSessions,
 		parts.CORS,
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{LimitBytes: deps.Config.BodyLimitBytes, Skipper: isUpload}),
 	}

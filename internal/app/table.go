@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v5"
 
 	"github.com/bulwark-dev/bulwark/internal/config"
@@ -51,8 +52,8 @@ func (t *table) DELETE(path string, p Policy, h echo.HandlerFunc, mw ...echo.Mid
 // otherwise answers the requests under prefix that no row matches: the
 // policy's middleware runs, then a 405 with Allow for a path the rows
 // added so far serve with other methods, or a 404 (methods.go).
-func (t *table) otherwise(prefix string, p Policy) {
-	h := methodNotAllowed(slices.Clone(t.rows))
+func (t *table) otherwise(prefix string, p Policy, pool *pgxpool.Pool) {
+	h := methodNotAllowed(slices.Clone(t.rows), pool)
 	t.add(echo.RouteNotFound, prefix, p, h, nil)
 	t.add(echo.RouteNotFound, prefix+"/*", p, h, nil)
 }

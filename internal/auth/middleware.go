@@ -16,26 +16,27 @@ import (
 
 const (
 	userIDKey = "auth.user_id"
-	roleKey   = "auth.role"
 )
 
-// Sessions is what Authenticate checks a token's session against: the
+// Sessions is what RequireRole checks a token's session against: the
 // auth Store.
 type Sessions interface {
 	Session(ctx context.Context, user, family uuid.UUID) (SessionState, error)
 }
 
-// Authenticate requires a valid bearer access token of a live session and
-// records the caller. Every failure gets the same 401 and the same body,
-// whatever the reason.
+// Authenticate requires a valid bearer access token and records the
+// caller. Every failure gets the same 401 and the same body, whatever the
+// reason.
 //
 // A signature is not enough: the token's session must not be revoked and
-// its version must be the user's current one (sessions.go), read from the
-// database on every request, so logout, a revoked family, a password
-// change and a change of role end a token at once rather than when it
-// expires. The same read brings the role, which RequireRole uses instead
-// of reading it again.
-func Authenticate(tokens *Tokens, sessions Sessions) echo.MiddlewareFunc {
+// its version must be the user's current one (sessions.go), so logout, a
+// revoked family, a password change and a change of role end a token at
+// once rather than when it expires. That check travels with the request's
+// first statement, in the statement that sets its identity
+// (postgres.Identity.InSession), so it costs no round trip of its own; a
+// statement refused there is answered with the same 401 (RefuseEndedSessions).
+// Staff routes read the session before anything else (RequireRole).
+func Authenticate(tokens *Tokens) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
 			raw, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
@@ -49,27 +50,15 @@ func Authenticate(tokens *Tokens, sessions Sessions) echo.MiddlewareFunc {
 				return unauthenticated(c, err)
 			}
 			id := token.UserID
-			state, err := sessions.Session(c.Request().Context(), id, token.Session)
-			if errors.Is(err, errNoRow) {
-				secevent.Emit(c.Request().Context(), secevent.TokenRejected, secevent.ReasonTokenDeletedUser)
-				return unauthenticated(c, errors.New("token for a deleted user"))
-			}
-			if err != nil {
-				return err
-			}
-			if !state.Live || state.Version != token.Version {
-				secevent.Emit(c.Request().Context(), secevent.TokenRejected, secevent.ReasonTokenSessionEnded)
-				return unauthenticated(c, errors.New("session ended"))
-			}
 			c.Set(userIDKey, id)
-			c.Set(roleKey, state.Role)
 			web.SetUserIDForLog(c, id.String())
-			// Every statement of the request now runs as this customer:
-			// row-level security shows them their own rows and no one
-			// else's, whatever a query's WHERE clause forgets
-			// (docs/01-bola.md, the second wall).
+			// Every statement of the request now runs as this customer, in
+			// this session: row-level security shows them their own rows
+			// and no one else's, whatever a query's WHERE clause forgets
+			// (docs/01-bola.md, the second wall), and no statement runs
+			// once the session has ended.
 			req := c.Request()
-			c.SetRequest(req.WithContext(postgres.WithIdentity(req.Context(), postgres.Customer(id))))
+			c.SetRequest(req.WithContext(postgres.WithIdentity(req.Context(), postgres.Customer(id).InSession(token.Session, token.Version))))
 			return next(c)
 		}
 	}
@@ -99,27 +88,43 @@ func UserID(c *echo.Context) uuid.UUID {
 	return id
 }
 
-// RequireRole lets the request through only if the database, read by
-// Authenticate for this request, says the caller has the role. The token's
-// role claim is not trusted: it could be up to ACCESS_TOKEN_TTL old, and a
-// demoted admin must lose access at once (docs/auth.md, OWASP API5).
-func RequireRole(role string) echo.MiddlewareFunc {
+// RequireRole lets the request through only if the database, read here
+// before anything else, says the caller's session is live and the caller
+// has the role. The token's role claim is not trusted: it could be up to
+// ACCESS_TOKEN_TTL old, and a demoted admin must lose access at once
+// (docs/auth.md, OWASP API5). The read comes before the handler binds a
+// byte of the body, so a customer gets the same 403 on a staff route
+// whatever they send.
+func RequireRole(role string, sessions Sessions) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
 			id := UserID(c)
-			current, ok := c.Get(roleKey).(string)
+			ctx := c.Request().Context()
+			identity, _ := postgres.IdentityFrom(ctx)
+			family, version, ok := identity.Session()
 			if !ok {
 				panic("auth.RequireRole called on a route without auth.Authenticate")
 			}
-			if current != role {
-				secevent.Emit(c.Request().Context(), secevent.StaffForbidden, secevent.ReasonRole)
-				return fmt.Errorf("user %s has role %q, route needs %q: %w", id, current, role, ErrForbidden)
+			state, err := sessions.Session(ctx, id, family)
+			if errors.Is(err, errNoRow) {
+				secevent.Emit(ctx, secevent.TokenRejected, secevent.ReasonTokenDeletedUser)
+				return unauthenticated(c, errors.New("token for a deleted user"))
+			}
+			if err != nil {
+				return err
+			}
+			if !state.Live || state.Version != version {
+				secevent.Emit(ctx, secevent.TokenRejected, secevent.ReasonTokenSessionEnded)
+				return unauthenticated(c, errors.New("session ended"))
+			}
+			if state.Role != role {
+				secevent.Emit(ctx, secevent.StaffForbidden, secevent.ReasonRole)
+				return fmt.Errorf("user %s has role %q, route needs %q: %w", id, state.Role, role, ErrForbidden)
 			}
 			if role == RoleAdmin {
 				// Only now, with the role read from the database, does the
 				// request get the staff scope that reads every order.
-				req := c.Request()
-				c.SetRequest(req.WithContext(postgres.WithIdentity(req.Context(), postgres.Staff(id))))
+				c.SetRequest(c.Request().WithContext(postgres.WithIdentity(ctx, identity.InScope(postgres.ScopeStaff))))
 			}
 			return next(c)
 		}

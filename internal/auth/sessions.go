@@ -2,13 +2,16 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v5"
 
 	"github.com/bulwark-dev/bulwark/internal/db"
+	"github.com/bulwark-dev/bulwark/internal/postgres"
 	"github.com/bulwark-dev/bulwark/internal/web"
+	"github.com/bulwark-dev/bulwark/internal/web/secevent"
 )
 
 // Ending sessions at once (docs/auth.md, "Revocation"). An access token
@@ -21,6 +24,23 @@ import (
 //	sign out everywhere    bumps the version, revokes every family
 //	password change        the same, with the new hash (a trigger bumps the version)
 //	change of role         a trigger bumps the version (00008_token_revocation.sql)
+
+// RefuseEndedSessions answers a request whose statement the database
+// refused because the token's session has ended (postgres.ErrSessionEnded)
+// exactly as Authenticate answers any other refused token: the same 401,
+// header and body, and one token_rejected event. One middleware does it
+// for every route, so no handler has to know that its first statement
+// may be where a revoked token is found.
+func RefuseEndedSessions(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		err := next(c)
+		if errors.Is(err, postgres.ErrSessionEnded) {
+			secevent.Emit(c.Request().Context(), secevent.TokenRejected, secevent.ReasonTokenSessionEnded)
+			return unauthenticated(c, err)
+		}
+		return err
+	}
+}
 
 // ErrWrongPassword is the answer to a password change whose current
 // password is wrong. It is a 403, not a 401: the caller is signed in, and a

@@ -71,6 +71,11 @@ func (h *ImportHandler) Import(c *echo.Context) error {
 	if err := h.svc.Admit(ctx, auth.UserID(c), order.ID); err != nil {
 		return err
 	}
+	// Nor is anything fetched for a session that has ended (free here:
+	// Admit's statements checked it).
+	if err := h.svc.RequireLiveSession(ctx); err != nil {
+		return err
+	}
 	resp, err := h.fetch.Fetch(ctx, u)
 	if errors.Is(err, outbound.ErrRefused) {
 		secevent.Emit(ctx, secevent.OutboundRefused, secevent.ReasonDestination)

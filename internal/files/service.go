@@ -136,6 +136,12 @@ func (s *Service) Upload(ctx context.Context, owner, orderID uuid.UUID, name str
 	sum := sha256.New()
 	capped := &capReader{r: io.TeeReader(br, sum), left: s.limits.MaxBytes}
 	key := NewObjectKey(owner)
+	// Nothing is stored for a session that has ended (docs/auth.md,
+	// "Revocation"). Admit's statements have checked it already, so this
+	// costs nothing here; it guards the storage for any caller.
+	if err := s.store.requireLiveSession(ctx); err != nil {
+		return File{}, err
+	}
 	size, err := s.storage.Put(ctx, key, capped)
 	if capped.over {
 		return File{}, fmt.Errorf("file larger than %d bytes: %w", s.limits.MaxBytes, ErrTooLarge)
@@ -192,6 +198,12 @@ func (c *capReader) Read(p []byte) (int, error) {
 		return 0, errors.New("upload exceeds the size cap")
 	}
 	return n, err
+}
+
+// RequireLiveSession refuses, with postgres.ErrSessionEnded, a request
+// whose session has ended, before it acts outside the database.
+func (s *Service) RequireLiveSession(ctx context.Context) error {
+	return s.store.requireLiveSession(ctx)
 }
 
 // ListForOrder returns the files of the caller's order.

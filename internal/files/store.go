@@ -23,6 +23,11 @@ type Store struct {
 // under row-level security (postgres.Scoped, docs/01-bola.md).
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool, q: db.New(postgres.Scoped(pool))} }
 
+// requireLiveSession is postgres.RequireLiveSession on the store's pool.
+func (s *Store) requireLiveSession(ctx context.Context) error {
+	return postgres.RequireLiveSession(ctx, s.pool)
+}
+
 func fromRow(r db.File) File {
 	return File{
 		ID: r.ID, OrderID: r.OrderID, OwnerID: r.OwnerID, ObjectKey: r.ObjectKey, Name: r.OriginalName,

@@ -41,6 +41,11 @@ func (h *Handler) Pay(c *echo.Context) error {
 	if h.provider == nil {
 		return fmt.Errorf("PAYMENT_PROVIDER_URL is not set: %w", ErrPaymentsOff)
 	}
+	// The provider is not called for a session that has ended (free here:
+	// the order was read in this session).
+	if err := h.svc.requireLiveSession(c.Request().Context()); err != nil {
+		return err
+	}
 	co, err := h.provider.CreatePayment(c.Request().Context(), o.ID, o.TotalCents, o.Currency)
 	if err != nil {
 		// As text, not in the chain: whatever the provider did, the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/bulwark-dev/bulwark/internal/postgres"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
@@ -29,6 +30,11 @@ type Service struct {
 
 // NewService wires the rules.
 func NewService(store *Store) *Service { return &Service{store: store} }
+
+// requireLiveSession is postgres.RequireLiveSession on the store's pool.
+func (s *Service) requireLiveSession(ctx context.Context) error {
+	return postgres.RequireLiveSession(ctx, s.store.pool)
+}
 
 // Apply acts on a verified, parsed event.
 func (s *Service) Apply(ctx context.Context, ev Event) (Outcome, error) {

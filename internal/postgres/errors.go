@@ -10,6 +10,17 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
+// ErrSessionEnded is a statement refused because the session of the
+// request's access token has ended: logged out, its refresh family
+// revoked, or its token version no longer the user's (Identity.InSession).
+// The caller must be answered as any other refused token is, with a 401.
+var ErrSessionEnded = errors.New("the access token's session has ended") //nolint:gochecknoglobals // sentinel.
+
+// sessionEndedCode is the SQLSTATE bulwark_identify raises for an ended
+// session (db/migrations/00009_session_in_identity.sql). No condition of
+// PostgreSQL's uses class BW; 401 is the HTTP status it becomes.
+const sessionEndedCode = "BW401"
+
 // Unavailable reports whether err means the database could not be reached,
 // went away, or did not answer in time, rather than that the request was
 // wrong or the code is broken. Such a failure is temporary: the same request

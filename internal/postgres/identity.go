@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 )
@@ -38,6 +39,47 @@ const (
 type Identity struct {
 	UserID uuid.UUID // uuid.Nil for the scopes that run before sign-in
 	Scope  Scope
+
+	// session is the signed-in session the caller's access token names,
+	// nil for the scopes that have none. With it, the identity statement
+	// checks the session before it sets the identity (InSession).
+	session *sessionCheck
+}
+
+// sessionCheck is one request's session: what its access token claims,
+// and whether a statement of this request has found it live yet.
+type sessionCheck struct {
+	family  uuid.UUID
+	version int32
+	live    atomic.Bool // set after the first identity statement that passed
+}
+
+// InSession returns id bound to the session an access token names: its
+// refresh family and the user's token version when it was signed. Every
+// statement then runs only if that session is still live, checked in the
+// statement that sets the identity (bulwark_identify,
+// db/migrations/00009_session_in_identity.sql), so logout, a revoked
+// family, a password change or a change of role refuse the very next
+// statement with ErrSessionEnded, at no extra round trip. Call it once per
+// request: the result carries the request's own check.
+func (id Identity) InSession(family uuid.UUID, version int32) Identity {
+	id.session = &sessionCheck{family: family, version: version}
+	return id
+}
+
+// Session returns the session id is bound to, if any (InSession).
+func (id Identity) Session() (family uuid.UUID, version int32, ok bool) {
+	if id.session == nil {
+		return uuid.Nil, 0, false
+	}
+	return id.session.family, id.session.version, true
+}
+
+// InScope returns id with another scope, in the same session: the staff
+// scope once the role is checked (auth.RequireRole).
+func (id Identity) InScope(scope Scope) Identity {
+	id.Scope = scope
+	return id
 }
 
 // Customer is a signed-in user acting on their own rows.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -15,6 +16,13 @@ import (
 // vanish with it, so the connection goes back to the pool carrying nobody's
 // identity (TestPooledConnectionForgetsTheIdentity).
 const setIdentity = `SELECT set_config('bulwark.user_id', $1, true), set_config('bulwark.scope', $2, true)`
+
+// checkIdentity is setIdentity for an identity in a session
+// (Identity.InSession): it sets the same two settings, but only after it
+// has found the session live, and otherwise fails with SQLSTATE BW401, so
+// the statement behind it never runs
+// (db/migrations/00009_session_in_identity.sql).
+const checkIdentity = `SELECT bulwark_identify($1, $2, $3, $4)`
 
 // DB is the database as a request sees it: the pool, with the identity of
 // the request (WithIdentity) sent in front of each statement. Stores build
@@ -61,28 +69,54 @@ type conn interface {
 
 // withIdentity queues the identity, then the statement. ok is false when
 // ctx carries no identity.
-func withIdentity(ctx context.Context, sql string, args []any) (*pgx.Batch, bool) {
+func withIdentity(ctx context.Context, sql string, args []any) (*pgx.Batch, Identity, bool) {
 	id, ok := IdentityFrom(ctx)
 	if !ok {
-		return nil, false
+		return nil, id, false
 	}
-	userID, scope := id.settings()
 	b := &pgx.Batch{}
-	b.Queue(setIdentity, userID, scope)
+	queueIdentity(b, id)
 	b.Queue(sql, args...)
-	return b, true
+	return b, id, true
+}
+
+func queueIdentity(b *pgx.Batch, id Identity) {
+	userID, scope := id.settings()
+	if s := id.session; s != nil {
+		b.Queue(checkIdentity, userID, scope, s.family, s.version)
+		return
+	}
+	b.Queue(setIdentity, userID, scope)
+}
+
+// identified is the outcome of the identity statement: nil, and the
+// request's session marked live, or the error that refused it, as
+// ErrSessionEnded when the session is over.
+func identified(id Identity, err error) error {
+	if err == nil {
+		if id.session != nil {
+			id.session.live.Store(true)
+		}
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == sessionEndedCode {
+		return fmt.Errorf("set identity: %w: %w", ErrSessionEnded, err)
+	}
+	return fmt.Errorf("set identity: %w", err)
 }
 
 func execAs(ctx context.Context, c conn, sql string, args []any) (pgconn.CommandTag, error) {
-	b, ok := withIdentity(ctx, sql, args)
+	b, id, ok := withIdentity(ctx, sql, args)
 	if !ok {
 		return c.Exec(ctx, sql, args...)
 	}
 	br := c.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
 		_ = br.Close()
-		return pgconn.CommandTag{}, fmt.Errorf("set identity: %w", err)
+		return pgconn.CommandTag{}, identified(id, err)
 	}
+	_ = identified(id, nil)
 	tag, err := br.Exec()
 	if cerr := br.Close(); err == nil && cerr != nil {
 		err = cerr
@@ -91,16 +125,17 @@ func execAs(ctx context.Context, c conn, sql string, args []any) (pgconn.Command
 }
 
 func queryAs(ctx context.Context, c conn, sql string, args []any) (pgx.Rows, error) {
-	b, ok := withIdentity(ctx, sql, args)
+	b, id, ok := withIdentity(ctx, sql, args)
 	if !ok {
 		return c.Query(ctx, sql, args...)
 	}
 	br := c.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
 		_ = br.Close()
-		err = fmt.Errorf("set identity: %w", err)
+		err = identified(id, err)
 		return errRows{err}, err
 	}
+	_ = identified(id, nil)
 	// On an error too the rows carry it, as pgx's own Query does, so that
 	// rows, _ := Query(...) followed by pgx.CollectRows still reports it.
 	rows, err := br.Query()
@@ -108,11 +143,11 @@ func queryAs(ctx context.Context, c conn, sql string, args []any) (pgx.Rows, err
 }
 
 func queryRowAs(ctx context.Context, c conn, sql string, args []any) pgx.Row {
-	b, ok := withIdentity(ctx, sql, args)
+	b, id, ok := withIdentity(ctx, sql, args)
 	if !ok {
 		return c.QueryRow(ctx, sql, args...)
 	}
-	return batchRow{batch: c.SendBatch(ctx, b)}
+	return batchRow{batch: c.SendBatch(ctx, b), id: id}
 }
 
 // batchRows are the rows of the batch's second statement. Closing them
@@ -157,13 +192,15 @@ func (errRows) TypeMap() *pgtype.Map                         { return nil }
 // batchRow is the one row of the batch's second statement.
 type batchRow struct {
 	batch pgx.BatchResults
+	id    Identity
 }
 
 func (r batchRow) Scan(dest ...any) error {
 	if _, err := r.batch.Exec(); err != nil {
 		_ = r.batch.Close()
-		return fmt.Errorf("set identity: %w", err)
+		return identified(r.id, err)
 	}
+	_ = identified(r.id, nil)
 	err := r.batch.QueryRow().Scan(dest...)
 	if cerr := r.batch.Close(); err == nil && cerr != nil {
 		err = cerr
@@ -190,4 +227,26 @@ func (t scopedTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows,
 
 func (t scopedTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	return queryRowAs(ctx, t.Tx, sql, args)
+}
+
+// RequireLiveSession returns ErrSessionEnded if ctx's identity is in a
+// session that has ended, and nil if it is live or ctx carries no session.
+// Statements check the session themselves; call this before the request
+// acts outside the database (stores a file, fetches a URL, calls the
+// payment provider), so that a revoked token causes nothing anywhere. Once
+// a statement of the request has passed the check it costs nothing;
+// before that, it runs the check alone, in one round trip.
+func RequireLiveSession(ctx context.Context, pool *pgxpool.Pool) error {
+	id, ok := IdentityFrom(ctx)
+	if !ok || id.session == nil || id.session.live.Load() {
+		return nil
+	}
+	b := &pgx.Batch{}
+	queueIdentity(b, id)
+	br := pool.SendBatch(ctx, b)
+	_, err := br.Exec()
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return identified(id, err)
 }
