@@ -34,6 +34,9 @@ type Options struct {
 	// the workshop's reset open such a pool, on MIGRATE_DATABASE_URL; the
 	// service never does.
 	Maintenance bool
+	// Tracer, if set, sees every statement and batch the pool sends; the
+	// tests count a request's round trips with it.
+	Tracer pgx.QueryTracer
 }
 
 // maintenanceScope is the value of bulwark.scope that Options.Maintenance
@@ -85,6 +88,9 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*pgxpool.Pool,
 		// from its first statement, and no request's identity can replace
 		// it for long, since those are transaction-local.
 		cfg.ConnConfig.RuntimeParams["bulwark.scope"] = maintenanceScope
+	}
+	if opts.Tracer != nil {
+		cfg.ConnConfig.Tracer = opts.Tracer
 	}
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		registerUUID(c.TypeMap())
