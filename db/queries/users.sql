@@ -25,11 +25,12 @@ SET name = $2, updated_at = now()
 WHERE id = $1
 RETURNING id, email, name, role, created_at, updated_at;
 
--- Every authenticated request runs this once (auth.Authenticate): the
--- role the staff check needs, the version an access token must carry, and
--- whether the token's session (its refresh family) is still live. One
+-- Every staff request runs this once, before its handler (auth.RequireRole):
+-- the role the staff check needs, the version an access token must carry,
+-- and whether the token's session (its refresh family) is still live. One
 -- primary-key read and one index probe, in the sign-in scope, which may
--- read accounts and refresh tokens.
+-- read accounts and refresh tokens. A customer's request makes the same
+-- check inside its identity statement instead (bulwark_identify).
 -- name: GetSessionState :one
 SELECT u.role, u.token_version,
        EXISTS (SELECT 1 FROM refresh_tokens r

@@ -86,11 +86,12 @@ type GetSessionStateRow struct {
 	Live         bool
 }
 
-// Every authenticated request runs this once (auth.Authenticate): the
-// role the staff check needs, the version an access token must carry, and
-// whether the token's session (its refresh family) is still live. One
+// Every staff request runs this once, before its handler (auth.RequireRole):
+// the role the staff check needs, the version an access token must carry,
+// and whether the token's session (its refresh family) is still live. One
 // primary-key read and one index probe, in the sign-in scope, which may
-// read accounts and refresh tokens.
+// read accounts and refresh tokens. A customer's request makes the same
+// check inside its identity statement instead (bulwark_identify).
 func (q *Queries) GetSessionState(ctx context.Context, arg GetSessionStateParams) (GetSessionStateRow, error) {
 	row := q.db.QueryRow(ctx, getSessionState, arg.FamilyID, arg.UserID)
 	var i GetSessionStateRow
