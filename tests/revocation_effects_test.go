@@ -1,12 +1,14 @@
 package tests
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // A token whose session has ended causes nothing outside the database
@@ -65,6 +67,38 @@ func TestEndedSessionCausesNoEffects(t *testing.T) {
 	// alone, so the ended token learns nothing there either.
 	if s := jsonCall(t, srv.URL, http.MethodGet, "/api/v1/no-such-path", ended.Access, nil, nil); s != http.StatusUnauthorized {
 		t.Errorf("ended session on an unknown path: %d, want 401", s)
+	}
+
+	// The same 401 as a token that fails its signature: header and body.
+	for _, token := range []string{ended.Access, ended.Access + "x"} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/api/v1/users/me", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var problem struct{ Detail string }
+		_ = json.NewDecoder(resp.Body).Decode(&problem)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != `Bearer realm="bulwark"` ||
+			problem.Detail != "A valid access token is required." {
+			t.Errorf("GET /users/me: %d, WWW-Authenticate %q, detail %q; want the one 401 of every refused token",
+				resp.StatusCode, resp.Header.Get("WWW-Authenticate"), problem.Detail)
+		}
+	}
+	// One token_rejected event, reason session_ended, per refused request:
+	// upload, import, pay, the unknown path and /users/me.
+	ended401 := func() int {
+		n := 0
+		for _, ev := range securityEvents(srv) {
+			if ev.Kind == "token_rejected" && ev.Reason == "session_ended" {
+				n++
+			}
+		}
+		return n
+	}
+	if !eventually(5*time.Second, func() bool { return ended401() >= 5 }) || ended401() != 5 {
+		t.Errorf("%d token_rejected events with reason session_ended, want 5 (one per refused request)", ended401())
 	}
 
 	live := signIn(t, srv.URL, alice.Email, alice.Password)
