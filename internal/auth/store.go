@@ -165,7 +165,8 @@ func (s *Store) revokeFamilyOf(ctx context.Context, hash []byte) error {
 	})
 }
 
-// SessionState is what Authenticate checks an access token against.
+// SessionState is what RequireRole checks a staff request's access token
+// against.
 type SessionState struct {
 	Role    string
 	Version int32
