@@ -106,7 +106,7 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 		auth: auth.NewHandler(
 			auth.NewService(authStore, deps.Hasher, tokens, deps.Config.RefreshTokenTTL),
 			parts.Limiter, parts.Limits.LoginPerAccount, parts.Limits.LoginBackoff),
-		orders: orders.NewHandler(orderService),
+		orders: orders.NewHandler(orderService).LimitCoupons(parts.Limiter, parts.Limits.CouponPerAccount, parts.Limits.CouponPerAddress),
 		files:  files.NewHandler(fileService),
 		admin:  admin.NewHandler(admin.NewService(admin.NewStore(deps.Pool), cursors)),
 	}

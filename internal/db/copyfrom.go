@@ -48,3 +48,36 @@ func (r iteratorForCreateOrderItems) Err() error {
 func (q *Queries) CreateOrderItems(ctx context.Context, arg []CreateOrderItemsParams) (int64, error) {
 	return q.db.CopyFrom(ctx, []string{"order_items"}, []string{"order_id", "line", "product_id", "name", "quantity", "unit_price_cents"}, &iteratorForCreateOrderItems{rows: arg})
 }
+
+// iteratorForCreateRecoveryCodes implements pgx.CopyFromSource.
+type iteratorForCreateRecoveryCodes struct {
+	rows                 []CreateRecoveryCodesParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForCreateRecoveryCodes) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForCreateRecoveryCodes) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].UserID,
+		r.rows[0].CodeHash,
+	}, nil
+}
+
+func (r iteratorForCreateRecoveryCodes) Err() error {
+	return nil
+}
+
+func (q *Queries) CreateRecoveryCodes(ctx context.Context, arg []CreateRecoveryCodesParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"mfa_recovery_codes"}, []string{"user_id", "code_hash"}, &iteratorForCreateRecoveryCodes{rows: arg})
+}

@@ -44,14 +44,20 @@ type product struct {
 	sku   string
 	name  string
 	price int64
+	stock int32
 }
+
+// LimitedProduct is the demo product with little stock: the business-flow
+// attacks race for its last units (docs/12-business-flows.md).
+const LimitedProduct = "9e000000-0000-4000-8000-000000000005"
 
 func products() []product {
 	return []product{
-		{uuid.MustParse("9e000000-0000-4000-8000-000000000001"), "KB-001", "Mechanical keyboard", 8900},
-		{uuid.MustParse("9e000000-0000-4000-8000-000000000002"), "MS-002", "Wireless mouse", 3450},
-		{uuid.MustParse("9e000000-0000-4000-8000-000000000003"), "MN-003", "27-inch monitor", 27900},
-		{uuid.MustParse("9e000000-0000-4000-8000-000000000004"), "CB-004", "USB-C cable", 1299},
+		{uuid.MustParse("9e000000-0000-4000-8000-000000000001"), "KB-001", "Mechanical keyboard", 8900, 100_000},
+		{uuid.MustParse("9e000000-0000-4000-8000-000000000002"), "MS-002", "Wireless mouse", 3450, 100_000},
+		{uuid.MustParse("9e000000-0000-4000-8000-000000000003"), "MN-003", "27-inch monitor", 27900, 100_000},
+		{uuid.MustParse("9e000000-0000-4000-8000-000000000004"), "CB-004", "USB-C cable", 1299, 100_000},
+		{uuid.MustParse(LimitedProduct), "LTD-005", "Limited edition keycap set", 4900, 10},
 	}
 }
 
@@ -136,7 +142,7 @@ func Demo(ctx context.Context, pool *pgxpool.Pool, hasher *auth.Hasher, storage 
 		}
 		catalogue := products()
 		for _, p := range catalogue {
-			if err := q.SeedProduct(ctx, db.SeedProductParams{ID: p.id, Sku: p.sku, Name: p.name, PriceCents: p.price, Currency: "EUR"}); err != nil {
+			if err := q.SeedProduct(ctx, db.SeedProductParams{ID: p.id, Sku: p.sku, Name: p.name, PriceCents: p.price, Currency: "EUR", Stock: p.stock}); err != nil {
 				return fmt.Errorf("seed product %s: %w", p.sku, err)
 			}
 		}
