@@ -26,4 +26,4 @@ WHERE user_id = $1 AND expires_at <= now();
 -- removed, a second effect for one key would fail here and roll back.
 -- name: SaveIdempotencyKey :exec
 INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, content_type, body, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7);
+VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => sqlc.arg(ttl_seconds)::double precision));

@@ -7,7 +7,6 @@ package db
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -56,7 +55,7 @@ func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyPa
 
 const saveIdempotencyKey = `-- name: SaveIdempotencyKey :exec
 INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, content_type, body, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::double precision))
 `
 
 type SaveIdempotencyKeyParams struct {
@@ -66,7 +65,7 @@ type SaveIdempotencyKeyParams struct {
 	StatusCode  int32
 	ContentType string
 	Body        []byte
-	ExpiresAt   time.Time
+	TtlSeconds  float64
 }
 
 // The primary key (user_id, key) is the guarantee: were the lock above
@@ -79,7 +78,7 @@ func (q *Queries) SaveIdempotencyKey(ctx context.Context, arg SaveIdempotencyKey
 		arg.StatusCode,
 		arg.ContentType,
 		arg.Body,
-		arg.ExpiresAt,
+		arg.TtlSeconds,
 	)
 	return err
 }

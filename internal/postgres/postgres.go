@@ -95,8 +95,13 @@ func migrate(ctx context.Context, sqlDB *sql.DB) ([]string, error) {
 }
 
 // WithTx runs fn inside a transaction: committed when fn returns nil, rolled
-// back otherwise (and on panic), so no caller can forget either.
+// back otherwise (and on panic), so no caller can forget either. Inside a
+// request that already holds a transaction (Enclose), fn runs in a
+// savepoint of that one instead, and commits with it (tx.go).
 func WithTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	if outer, ok := enclosing(ctx); ok {
+		return pgx.BeginFunc(ctx, outer, fn)
+	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -27,7 +27,17 @@ type Account struct {
 	Password string
 	Name     string
 	Role     string
+	// TOTPSecret, when set, is the account's confirmed second factor.
+	TOTPSecret string
 }
+
+// DevTOTPSecret is the published second factor of the demo staff account
+// ops@example.com (RFC 4648 base32 of "Hello!\xde\xad\xbe\xef", twice, the
+// example secret of many TOTP guides). Like the demo passwords it is
+// public, so production refuses to seed. The attack catalogue computes
+// codes from it to sign in and step up as staff (tools/attack).
+const DevTOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
 
 // Accounts are the demo logins. Their passwords are public (README), which
 // is why production refuses to seed.
@@ -36,6 +46,10 @@ func Accounts() []Account {
 		{ID: uuid.MustParse("a11ce000-0000-4000-8000-000000000001"), Email: "alice@example.com", Password: "alice-demo-password", Name: "Alice Example", Role: auth.RoleCustomer},
 		{ID: uuid.MustParse("b0b00000-0000-4000-8000-000000000002"), Email: "bob@example.com", Password: "bob-demo-password", Name: "Bob Example", Role: auth.RoleCustomer},
 		{ID: uuid.MustParse("ad000000-0000-4000-8000-000000000003"), Email: "admin@example.com", Password: "admin-demo-password", Name: "Ada Admin", Role: auth.RoleAdmin},
+		// Staff with a second factor: the one demo account that can refund
+		// and create coupons (docs/12-business-flows.md). admin@example.com
+		// has none, and the MFA report lists it.
+		{ID: uuid.MustParse("0b500000-0000-4000-8000-000000000004"), Email: "ops@example.com", Password: "ops-demo-password", Name: "Olive Ops", Role: auth.RoleAdmin, TOTPSecret: DevTOTPSecret},
 	}
 }
 
@@ -138,6 +152,11 @@ func Demo(ctx context.Context, pool *pgxpool.Pool, hasher *auth.Hasher, storage 
 		for i, a := range accounts {
 			if err := q.SeedUser(ctx, db.SeedUserParams{ID: a.ID, Email: a.Email, Name: a.Name, PasswordHash: hashes[i], Role: a.Role}); err != nil {
 				return fmt.Errorf("seed user %s: %w", a.Email, err)
+			}
+			if a.TOTPSecret != "" {
+				if err := q.SeedUserMFA(ctx, db.SeedUserMFAParams{UserID: a.ID, Secret: a.TOTPSecret}); err != nil {
+					return fmt.Errorf("seed second factor of %s: %w", a.Email, err)
+				}
 			}
 		}
 		catalogue := products()

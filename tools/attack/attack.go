@@ -50,6 +50,9 @@ type Attack struct {
 type Account struct {
 	Email    string
 	Password string
+	// TOTPSecret is the account's second factor, when it has one: the
+	// login helper sends a code from it, as an authenticator app would.
+	TOTPSecret string
 }
 
 // Target is the server under attack.
@@ -59,6 +62,9 @@ type Target struct {
 	Alice   Account
 	Bob     Account
 	Admin   Account
+	// Ops is staff with a second factor: the account that can refund and
+	// create coupons (docs/12-business-flows.md).
+	Ops Account
 	// SigningKeyID and SigningKey are the server's token key, when the
 	// runner knows it (the tests, or a workshop using the published
 	// development key). Attacks that forge "correctly signed but wrong"
@@ -84,6 +90,8 @@ func DemoTarget(baseURL string) *Target {
 		Alice:   Account{Email: "alice@example.com", Password: "alice-demo-password"},
 		Bob:     Account{Email: "bob@example.com", Password: "bob-demo-password"},
 		Admin:   Account{Email: "admin@example.com", Password: "admin-demo-password"},
+		// The published development TOTP secret (internal/seed).
+		Ops: Account{Email: "ops@example.com", Password: "ops-demo-password", TOTPSecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"},
 		Canary:  "root:x:0:",
 	}
 }
