@@ -113,6 +113,7 @@ func Catalogue() []Attack {
 	all = append(all, sqliExploitAttacks()...)
 	all = append(all, fileAttacks()...)
 	all = append(all, fileBasicAttacks()...)
+	all = append(all, businessFlowAttacks()...)
 	return all
 }
 
