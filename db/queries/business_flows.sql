@@ -22,11 +22,16 @@ WHERE id = sqlc.arg(id);
 -- The status under a row lock, read in the cancel's transaction before the
 -- conditional UPDATE: it says whether the order was paid (and so needs a
 -- refund), and no other transaction can change it until this one ends.
+-- NO KEY UPDATE, the lock the UPDATE itself takes, not FOR UPDATE: the
+-- latter would also block the foreign-key check of a staff refund being
+-- inserted for this order (FOR KEY SHARE), while the cancel's own refund
+-- insert waits on that refund's unique key: a deadlock, found by
+-- TestRaceRefundsAtMostOncePerOrder.
 -- name: GetOrderStatusForOwnerForUpdate :one
 SELECT status
 FROM orders
 WHERE id = $1 AND owner_id = $2
-FOR UPDATE;
+FOR NO KEY UPDATE;
 
 -- The stock an order holds, per product, in product order: releasing in
 -- the same order reservations take rows in avoids deadlocks between them.
