@@ -27,9 +27,12 @@ func checkWorkshopSettings(getenv func(string) string, cfg config.Config) error 
 // applyWorkshop swaps the secure parts for switchable ones and adds the
 // facilitator's routes. This file and internal/workshop are compiled only
 // with -tags workshop; nothing else imports them.
-func applyWorkshop(_ context.Context, getenv func(string) string, deps Deps, parts Parts, stdout io.Writer) (Parts, func(*echo.Echo), error) {
+func applyWorkshop(ctx context.Context, getenv func(string) string, deps Deps, parts Parts, stdout io.Writer) (Parts, func(*echo.Echo), error) {
 	board, err := workshop.NewBoard(getenv("BULWARK_VULNS"))
 	if err != nil {
+		return parts, nil, err
+	}
+	if err := workshop.PrepareFlows(ctx, deps.Pool); err != nil {
 		return parts, nil, err
 	}
 	secureLimiter := parts.Limiter
@@ -37,6 +40,7 @@ func applyWorkshop(_ context.Context, getenv func(string) string, deps Deps, par
 	parts.Binder = workshop.Binder(board, parts.Binder)
 	parts.ErrorHandler = workshop.ErrorHandler(board, parts.ErrorHandler, deps.Logger)
 	parts.OrderFinder = workshop.OrderFinder(board, deps.Pool, parts.OrderFinder)
+	parts.Idempotent = workshop.Idempotent(board, deps.Pool, parts.Idempotent)
 	parts.Limiter = workshop.Limiter(board, parts.Limiter)
 	parts.IPExtractor = workshop.IPExtractor(board, parts.IPExtractor)
 	parts.Handlers = workshop.Handlers(board, deps.Pool, deps.Hasher, deps.Config.FileStorageDir)

@@ -31,10 +31,10 @@ const (
 	Naive      Variant = "naive"
 )
 
-// Issues are the nine issues that have workshop variants (docs/workshop.md),
+// Issues are the ten issues that have workshop variants (docs/workshop.md),
 // by the slug the attack catalogue uses.
 func Issues() []string {
-	return []string{"bola", "mass-assignment", "exposure", "ratelimit", "sqli", "files", "validation", "errors", "cors"}
+	return []string{"bola", "mass-assignment", "exposure", "ratelimit", "sqli", "files", "validation", "errors", "cors", "business-flows"}
 }
 
 // Board is the switchboard: the current variant of each issue.
