@@ -168,6 +168,12 @@ func run(c *echo.Context, next echo.HandlerFunc, pool *pgxpool.Pool, user uuid.U
 		UserID: user, Key: key, RequestHash: fingerprint.Sum(nil), StatusCode: int32(rec.status), //nolint:gosec // 200..299.
 		ContentType: rec.Header().Get(echo.HeaderContentType), Body: rec.body.Bytes(), TtlSeconds: TTL.Seconds(),
 	})
+	if postgres.IsUniqueViolation(err, "idempotency_keys_once_per_caller") {
+		// Another request with the key committed first: reached only
+		// without the advisory lock above, and then this effect rolls back.
+		c.Response().Header().Set("Retry-After", "1")
+		return fmt.Errorf("key %q of %s saved by another request: %w", key, user, ErrInFlight)
+	}
 	if err != nil {
 		return fmt.Errorf("idempotency: save key: %w", err)
 	}
