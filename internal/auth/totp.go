@@ -36,13 +36,12 @@ func newTOTPSecret(account string) (secret, url string, err error) {
 	return key.Secret(), key.URL(), nil
 }
 
-// TOTPStep is the time step of t.
-func TOTPStep(t time.Time) int64 { return t.Unix() / totpPeriod }
+// totpStep is the time step of t.
+func totpStep(t time.Time) int64 { return t.Unix() / totpPeriod }
 
-// TOTPCode is the code of secret for the time step, as an authenticator
-// app shows it. The attack catalogue and the tests use it with the
-// published development secret of the demo staff account.
-func TOTPCode(secret string, step int64) (string, error) {
+// totpCode is the code of secret for the time step, as an authenticator
+// app shows it.
+func totpCode(secret string, step int64) (string, error) {
 	return totp.GenerateCodeCustom(secret, time.Unix(step*totpPeriod, 0), totpOpts())
 }
 
@@ -50,11 +49,11 @@ func TOTPCode(secret string, step int64) (string, error) {
 // now and its two neighbours. Every candidate is computed and compared in
 // constant time, so the answer's timing says nothing about which matched.
 func matchTOTP(secret, code string, now time.Time) (int64, bool) {
-	current := TOTPStep(now)
+	current := totpStep(now)
 	var found int64
 	matched := 0
 	for _, step := range []int64{current - 1, current, current + 1} {
-		want, err := TOTPCode(secret, step)
+		want, err := totpCode(secret, step)
 		if err != nil {
 			return 0, false
 		}

@@ -150,6 +150,7 @@ func (b *bench) run(ctx context.Context) error {
 		{"1", b.throughput},
 		{"4", b.bruteForce},
 		{"3", b.keyset},
+		{"6", b.hotProduct},
 	}
 	for _, s := range steps {
 		// Measurement 2 comes from the same rounds as 1.
