@@ -48,21 +48,28 @@ FROM order_items
 WHERE order_id = $1
 ORDER BY product_id;
 
+-- A coupon's terms, read without a lock to price the order: they never
+-- change once created. Whether it may still be redeemed is decided by
+-- RedeemCoupon, not here.
+-- name: GetCouponTerms :one
+SELECT id, percent_off, amount_off_cents, currency
+FROM coupons
+WHERE code_hash = $1;
+
 -- The global limit and the expiry are in the WHERE clause: the row lock
 -- this UPDATE takes serialises redemptions of one coupon, and each
 -- re-checks redeemed < max_redemptions on the latest row. The CHECK
--- coupons_redeemed_within_limit is the backstop. Zero rows: unknown,
--- expired or spent (GetCouponState says which).
--- name: RedeemCoupon :one
+-- coupons_redeemed_within_limit is the backstop. Zero rows: expired or
+-- spent (GetCouponState says which).
+-- name: RedeemCoupon :execrows
 UPDATE coupons
 SET redeemed = redeemed + 1
-WHERE code_hash = sqlc.arg(code_hash) AND redeemed < max_redemptions AND expires_at > now()
-RETURNING id, percent_off, amount_off_cents, currency;
+WHERE id = sqlc.arg(id) AND redeemed < max_redemptions AND expires_at > now();
 
 -- name: GetCouponState :one
 SELECT redeemed, max_redemptions, expires_at <= now() AS expired
 FROM coupons
-WHERE code_hash = $1;
+WHERE id = $1;
 
 -- The primary key (coupon_id, user_id) is the one-per-customer rule: a
 -- second redemption by the same customer fails here, and its transaction,

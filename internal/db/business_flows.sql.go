@@ -240,7 +240,7 @@ func (q *Queries) CreateCouponRedemption(ctx context.Context, arg CreateCouponRe
 const getCouponState = `-- name: GetCouponState :one
 SELECT redeemed, max_redemptions, expires_at <= now() AS expired
 FROM coupons
-WHERE code_hash = $1
+WHERE id = $1
 `
 
 type GetCouponStateRow struct {
@@ -249,10 +249,38 @@ type GetCouponStateRow struct {
 	Expired        bool
 }
 
-func (q *Queries) GetCouponState(ctx context.Context, codeHash []byte) (GetCouponStateRow, error) {
-	row := q.db.QueryRow(ctx, getCouponState, codeHash)
+func (q *Queries) GetCouponState(ctx context.Context, id uuid.UUID) (GetCouponStateRow, error) {
+	row := q.db.QueryRow(ctx, getCouponState, id)
 	var i GetCouponStateRow
 	err := row.Scan(&i.Redeemed, &i.MaxRedemptions, &i.Expired)
+	return i, err
+}
+
+const getCouponTerms = `-- name: GetCouponTerms :one
+SELECT id, percent_off, amount_off_cents, currency
+FROM coupons
+WHERE code_hash = $1
+`
+
+type GetCouponTermsRow struct {
+	ID             uuid.UUID
+	PercentOff     *int32
+	AmountOffCents *int64
+	Currency       string
+}
+
+// A coupon's terms, read without a lock to price the order: they never
+// change once created. Whether it may still be redeemed is decided by
+// RedeemCoupon, not here.
+func (q *Queries) GetCouponTerms(ctx context.Context, codeHash []byte) (GetCouponTermsRow, error) {
+	row := q.db.QueryRow(ctx, getCouponTerms, codeHash)
+	var i GetCouponTermsRow
+	err := row.Scan(
+		&i.ID,
+		&i.PercentOff,
+		&i.AmountOffCents,
+		&i.Currency,
+	)
 	return i, err
 }
 
@@ -372,35 +400,23 @@ func (q *Queries) ListOrderStockForOwner(ctx context.Context, arg ListOrderStock
 	return items, nil
 }
 
-const redeemCoupon = `-- name: RedeemCoupon :one
+const redeemCoupon = `-- name: RedeemCoupon :execrows
 UPDATE coupons
 SET redeemed = redeemed + 1
-WHERE code_hash = $1 AND redeemed < max_redemptions AND expires_at > now()
-RETURNING id, percent_off, amount_off_cents, currency
+WHERE id = $1 AND redeemed < max_redemptions AND expires_at > now()
 `
-
-type RedeemCouponRow struct {
-	ID             uuid.UUID
-	PercentOff     *int32
-	AmountOffCents *int64
-	Currency       string
-}
 
 // The global limit and the expiry are in the WHERE clause: the row lock
 // this UPDATE takes serialises redemptions of one coupon, and each
 // re-checks redeemed < max_redemptions on the latest row. The CHECK
-// coupons_redeemed_within_limit is the backstop. Zero rows: unknown,
-// expired or spent (GetCouponState says which).
-func (q *Queries) RedeemCoupon(ctx context.Context, codeHash []byte) (RedeemCouponRow, error) {
-	row := q.db.QueryRow(ctx, redeemCoupon, codeHash)
-	var i RedeemCouponRow
-	err := row.Scan(
-		&i.ID,
-		&i.PercentOff,
-		&i.AmountOffCents,
-		&i.Currency,
-	)
-	return i, err
+// coupons_redeemed_within_limit is the backstop. Zero rows: expired or
+// spent (GetCouponState says which).
+func (q *Queries) RedeemCoupon(ctx context.Context, id uuid.UUID) (int64, error) {
+	result, err := q.db.Exec(ctx, redeemCoupon, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const refundCancelledOrderForOwner = `-- name: RefundCancelledOrderForOwner :execrows
