@@ -36,8 +36,7 @@ type Account struct {
 // example secret of many TOTP guides). Like the demo passwords it is
 // public, so production refuses to seed. The attack catalogue computes
 // codes from it to sign in and step up as staff (tools/attack).
-const DevTOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-
+const DevTOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" //nolint:gosec // published on purpose, like the demo passwords; production refuses to seed.
 
 // Accounts are the demo logins. Their passwords are public (README), which
 // is why production refuses to seed.

@@ -91,8 +91,8 @@ func DemoTarget(baseURL string) *Target {
 		Bob:     Account{Email: "bob@example.com", Password: "bob-demo-password"},
 		Admin:   Account{Email: "admin@example.com", Password: "admin-demo-password"},
 		// The published development TOTP secret (internal/seed).
-		Ops: Account{Email: "ops@example.com", Password: "ops-demo-password", TOTPSecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"},
-		Canary:  "root:x:0:",
+		Ops:    Account{Email: "ops@example.com", Password: "ops-demo-password", TOTPSecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}, //nolint:gosec // the published development secret.
+		Canary: "root:x:0:",
 	}
 }
 
