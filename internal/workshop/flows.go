@@ -19,6 +19,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/auth"
 	"github.com/bulwark-dev/bulwark/internal/coupons"
 	"github.com/bulwark-dev/bulwark/internal/orders"
+	"github.com/bulwark-dev/bulwark/internal/postgres"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
@@ -86,12 +87,15 @@ type querier interface {
 }
 
 // within runs fn on the pool (vulnerable) or in one READ COMMITTED
-// transaction (naive).
+// transaction (naive), which joins the transaction of the naive
+// idempotency variant when there is one (postgres.WithTx): a request must
+// not hold one connection while it waits for a second, or a burst takes
+// the whole pool and waits for ever.
 func within(ctx context.Context, pool *pgxpool.Pool, inTx bool, fn func(querier) error) error {
 	if !inTx {
 		return fn(pool)
 	}
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return fn(tx) })
+	return postgres.WithTx(ctx, pool, func(tx pgx.Tx) error { return fn(tx) })
 }
 
 func pause(ctx context.Context) {
@@ -374,10 +378,16 @@ func idempotentVariant(pool *pgxpool.Pool, inTx bool) echo.MiddlewareFunc {
 					replay = &r
 					return nil
 				}
-				// The check passed: the key is new. Run, then remember.
+				// The check passed: the key is new. Run, then remember. The
+				// naive handler's writes join this transaction.
 				rec := &recorded{ResponseWriter: c.Response()}
 				c.SetResponse(rec)
+				req := c.Request()
+				if tx, ok := q.(pgx.Tx); ok {
+					c.SetRequest(req.WithContext(postgres.Enclose(ctx, tx)))
+				}
 				err = next(c)
+				c.SetRequest(req)
 				c.SetResponse(rec.ResponseWriter)
 				if err != nil {
 					return err
