@@ -80,6 +80,8 @@ type Target struct {
 
 	mu       sync.Mutex
 	sessions map[string]tokens // login helper's cache, by email
+	staff    string            // StaffToken's cache, and when it signed in
+	staffAt  time.Time
 }
 
 // DemoTarget returns a target for a server seeded by `api seed`.
