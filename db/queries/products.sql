@@ -1,5 +1,5 @@
 -- name: ListProducts :many
-SELECT id, sku, name, price_cents, currency
+SELECT id, sku, name, price_cents, currency, stock
 FROM products
 ORDER BY sku
 LIMIT 200;

@@ -21,13 +21,16 @@ var errNoRow = errors.New("no such row") //nolint:gochecknoglobals // sentinel.
 // staff lists among them are in the orders' list table, which holds both
 // scopes of every sort and filter (orders.ListForStaff).
 type Store struct {
-	q *db.Queries
+	pool *pgxpool.Pool
+	q    *db.Queries
 }
 
 // Its queries run as the request's identity,
 // which auth.RequireRole makes the staff scope (postgres.Scoped,
-// docs/01-bola.md).
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{q: db.New(postgres.Scoped(pool))} }
+// docs/01-bola.md); so do its transactions (postgres.WithTx).
+func NewStore(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, q: db.New(postgres.Scoped(pool))}
+}
 
 // toOrder makes the staff view of an order from a row of any staff query.
 func toOrder(r orders.StaffRow) (Order, error) {
@@ -89,14 +92,21 @@ func (s *Store) withItems(ctx context.Context, rows []orders.StaffRow) ([]Order,
 }
 
 // update moves the order from expected to next and, when note is not nil,
-// replaces the internal note.
-func (s *Store) update(ctx context.Context, id uuid.UUID, expected, next orders.Status, note *string) error {
-	_, err := s.q.AdminUpdateOrder(ctx, db.AdminUpdateOrderParams{ID: id, ExpectedStatus: string(expected), NewStatus: string(next), InternalNote: note})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return errNoRow
-	}
-	if err != nil {
-		return fmt.Errorf("update order %s: %w", id, err)
-	}
-	return nil
+// replaces the internal note. A move to cancelled undoes what the order
+// held, in the same transaction (cancelled, refund.go).
+func (s *Store) update(ctx context.Context, staff, id uuid.UUID, expected, next orders.Status, note *string) error {
+	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		_, err := q.AdminUpdateOrder(ctx, db.AdminUpdateOrderParams{ID: id, ExpectedStatus: string(expected), NewStatus: string(next), InternalNote: note})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNoRow
+		}
+		if err != nil {
+			return fmt.Errorf("update order %s: %w", id, err)
+		}
+		if next == orders.StatusCancelled && expected != orders.StatusCancelled {
+			return cancelled(ctx, q, staff, id, expected)
+		}
+		return nil
+	})
 }

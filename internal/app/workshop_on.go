@@ -47,11 +47,17 @@ func applyWorkshop(ctx context.Context, getenv func(string) string, deps Deps, p
 	if err != nil {
 		return parts, nil, nil, fmt.Errorf("workshop: the owner's pool (MIGRATE_DATABASE_URL): %w", err)
 	}
+	// The business flows' variants keep their own tables, the owner's.
+	if err := workshop.PrepareFlows(ctx, noRLS); err != nil {
+		noRLS.Close()
+		return parts, nil, nil, err
+	}
 	secureLimiter := parts.Limiter
 	parts.CORS = workshop.CORS(board, parts.CORS)
 	parts.Binder = workshop.Binder(board, parts.Binder)
 	parts.ErrorHandler = workshop.ErrorHandler(board, parts.ErrorHandler, deps.Logger)
 	parts.OrderFinder = workshop.OrderFinder(board, deps.Pool, parts.OrderFinder)
+	parts.Idempotent = workshop.Idempotent(board, noRLS, parts.Idempotent)
 	parts.Limiter = workshop.Limiter(board, parts.Limiter)
 	parts.IPExtractor = workshop.IPExtractor(board, parts.IPExtractor)
 	parts.Handlers = workshopHandlers(board, noRLS, deps)

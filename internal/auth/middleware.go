@@ -12,7 +12,10 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
-const userIDKey = "auth.user_id"
+const (
+	userIDKey = "auth.user_id"
+	claimsKey = "auth.claims"
+)
 
 // Authenticate requires a valid bearer access token and records the caller.
 // Every failure gets the same 401 and the same body, whatever the reason.
@@ -23,11 +26,12 @@ func Authenticate(tokens *Tokens) echo.MiddlewareFunc {
 			if !ok {
 				return unauthenticated(c, errors.New("no bearer token"))
 			}
-			id, _, err := tokens.Verify(raw)
+			id, claims, err := tokens.Verify(raw)
 			if err != nil {
 				return unauthenticated(c, err)
 			}
 			c.Set(userIDKey, id)
+			c.Set(claimsKey, claims)
 			web.SetUserIDForLog(c, id.String())
 			// Every statement of the request now runs as this customer:
 			// row-level security shows them their own rows and no one

@@ -32,6 +32,13 @@ var ErrInvalidToken = errors.New("invalid access token")
 type Claims struct {
 	jwt.RegisteredClaims
 	Role string `json:"role"`
+	// AMR (RFC 8176) says how the holder proved who they are: ["pwd"] for
+	// a password, ["pwd","otp","mfa"] with a second factor. MFAAt is when
+	// the second factor was checked; routes that need a recent one read
+	// it (RequireRecentMFA). A refreshed token carries neither: a refresh
+	// token proves a session, not a factor.
+	AMR   []string         `json:"amr,omitempty"`
+	MFAAt *jwt.NumericDate `json:"mfa_at,omitempty"`
 }
 
 // Tokens issues and verifies access tokens.
@@ -82,6 +89,16 @@ func (t *Tokens) TTL() time.Duration { return t.ttl }
 
 // Issue signs an access token for the user.
 func (t *Tokens) Issue(userID uuid.UUID, role string) (string, error) {
+	return t.issue(userID, role, nil)
+}
+
+// IssueAfterMFA signs an access token that records a second factor checked
+// at mfaAt.
+func (t *Tokens) IssueAfterMFA(userID uuid.UUID, role string, mfaAt time.Time) (string, error) {
+	return t.issue(userID, role, &mfaAt)
+}
+
+func (t *Tokens) issue(userID uuid.UUID, role string, mfaAt *time.Time) (string, error) {
 	now := t.now()
 	claims := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -94,6 +111,11 @@ func (t *Tokens) Issue(userID uuid.UUID, role string) (string, error) {
 			ID:        uuid.NewString(),
 		},
 		Role: role,
+		AMR:  []string{"pwd"},
+	}
+	if mfaAt != nil {
+		claims.AMR = []string{"pwd", "otp", "mfa"}
+		claims.MFAAt = jwt.NewNumericDate(*mfaAt)
 	}
 	token := jwt.NewWithClaims(jwt.GetSigningMethod(signingMethod), claims)
 	token.Header["kid"] = t.current.ID

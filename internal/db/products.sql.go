@@ -52,7 +52,7 @@ func (q *Queries) GetProductsByIDs(ctx context.Context, ids []uuid.UUID) ([]GetP
 }
 
 const listProducts = `-- name: ListProducts :many
-SELECT id, sku, name, price_cents, currency
+SELECT id, sku, name, price_cents, currency, stock
 FROM products
 ORDER BY sku
 LIMIT 200
@@ -64,6 +64,7 @@ type ListProductsRow struct {
 	Name       string
 	PriceCents int64
 	Currency   string
+	Stock      int32
 }
 
 func (q *Queries) ListProducts(ctx context.Context) ([]ListProductsRow, error) {
@@ -81,6 +82,7 @@ func (q *Queries) ListProducts(ctx context.Context) ([]ListProductsRow, error) {
 			&i.Name,
 			&i.PriceCents,
 			&i.Currency,
+			&i.Stock,
 		); err != nil {
 			return nil, err
 		}

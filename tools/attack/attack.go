@@ -53,6 +53,9 @@ type Attack struct {
 type Account struct {
 	Email    string
 	Password string
+	// TOTPSecret is the account's second factor, when it has one: the
+	// login helper sends a code from it, as an authenticator app would.
+	TOTPSecret string
 }
 
 // Target is the server under attack.
@@ -62,6 +65,9 @@ type Target struct {
 	Alice   Account
 	Bob     Account
 	Admin   Account
+	// Ops is staff with a second factor: the account that can refund and
+	// create coupons (docs/12-business-flows.md).
+	Ops Account
 	// SigningKeyID and SigningKey are the server's token key, when the
 	// runner knows it (the tests, or a workshop using the published
 	// development key). Attacks that forge "correctly signed but wrong"
@@ -82,6 +88,8 @@ type Target struct {
 
 	mu       sync.Mutex
 	sessions map[string]tokens // login helper's cache, by email
+	staff    string            // StaffToken's cache, and when it signed in
+	staffAt  time.Time
 }
 
 // DemoTarget returns a target for a server seeded by `api seed`.
@@ -92,7 +100,9 @@ func DemoTarget(baseURL string) *Target {
 		Alice:   Account{Email: "alice@example.com", Password: "alice-demo-password"},
 		Bob:     Account{Email: "bob@example.com", Password: "bob-demo-password"},
 		Admin:   Account{Email: "admin@example.com", Password: "admin-demo-password"},
-		Canary:  "root:x:0:",
+		// The published development TOTP secret (internal/seed).
+		Ops:    Account{Email: "ops@example.com", Password: "ops-demo-password", TOTPSecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}, //nolint:gosec // the published development secret.
+		Canary: "root:x:0:",
 	}
 }
 
@@ -115,6 +125,7 @@ func Catalogue() []Attack {
 	all = append(all, fileBasicAttacks()...)
 	all = append(all, ssrfAttacks()...)
 	all = append(all, webhookAttacks()...)
+	all = append(all, businessFlowAttacks()...)
 	return all
 }
 

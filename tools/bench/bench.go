@@ -171,6 +171,7 @@ func (b *bench) run(ctx context.Context) error {
 		{"6", b.rlsCost},
 		{"4", b.bruteForce},
 		{"3", b.keyset},
+		{"7", b.hotProduct},
 	}
 	for _, s := range steps {
 		// Measurement 2 comes from the same rounds as 1.
