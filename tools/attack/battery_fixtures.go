@@ -72,6 +72,28 @@ func (b *battery) demoBody(o *operation, p purpose) map[string]any {
 		return map[string]any{"note": "battery " + n, "shipping_address": validAddress()}
 	case "adminUpdateOrder":
 		return map[string]any{"internal_note": "battery " + n}
+	case "adminCreateCoupon":
+		// Expiring within the year the server allows.
+		return map[string]any{"percent_off": 10, "max_redemptions": 100, "expires_at": time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)}
+	case "enrollMFA":
+		// Alice's own password: the success case enrols her a second
+		// factor, whose secret the answer carries (learn).
+		return map[string]any{"password": b.t.Alice.Password}
+	case "confirmMFA", "stepUp":
+		// A code of the secret enrolled above: the confirmation takes the
+		// current step's, the step-up the next one's (a step is accepted
+		// once, and the one after the current one early). A probe sends a
+		// code that no secret yields at will.
+		if p == forSuccess && b.mfaSecret != "" {
+			at := time.Now()
+			if o.id == "stepUp" {
+				at = at.Add(30 * time.Second)
+			}
+			if code, err := TOTPCode(b.mfaSecret, at); err == nil {
+				return map[string]any{"code": code}
+			}
+		}
+		return map[string]any{"code": "000000"}
 	}
 	return nil
 }
@@ -89,6 +111,14 @@ func successOrder(ops []*operation) []*operation {
 			return 2
 		case "logout":
 			return 3
+		// Enrol, confirm, then step up, after everything else: each needs
+		// the one before, and alice keeps her second factor.
+		case "enrollMFA":
+			return 5
+		case "confirmMFA":
+			return 6
+		case "stepUp":
+			return 7
 		}
 		for _, p := range o.queryParams() {
 			if p.Required {
@@ -125,6 +155,13 @@ func (b *battery) validCall(ctx context.Context, o *operation, fresh bool, p pur
 		}
 		c.path[param.Name] = v
 	}
+	if o.id == "adminRefundOrder" && p == forSuccess {
+		// Only a paid order can be refunded: staff mark the fresh order
+		// paid first, through their own route.
+		if err := b.markPaid(ctx, c.path); err != nil {
+			return call{}, err
+		}
+	}
 	c.query = b.requiredQuery(o, "").Encode()
 	switch {
 	case o.body != nil:
@@ -141,6 +178,23 @@ func (b *battery) validCall(ctx context.Context, o *operation, fresh bool, p pur
 		c.body, c.ctype = body, ctype
 	}
 	return c, nil
+}
+
+// markPaid moves the order in path to paid as staff (adminUpdateOrder),
+// when the document has that operation.
+func (b *battery) markPaid(ctx context.Context, path map[string]string) error {
+	update, ok := b.byID["adminUpdateOrder"]
+	if !ok {
+		return nil
+	}
+	x, err := b.send(ctx, call{o: update, as: &b.admin, path: path, body: `{"status":"paid"}`})
+	if err != nil {
+		return err
+	}
+	if x.status/100 != 2 {
+		return fmt.Errorf("mark the order paid before its refund: %s", brief(x))
+	}
+	return nil
 }
 
 func (b *battery) principalFor(policy string) *principal {
@@ -227,6 +281,9 @@ func (b *battery) learn(o *operation, x *exchange) {
 	if m, ok := v.(map[string]any); ok {
 		if rt, ok := m["refresh_token"].(string); ok {
 			b.refresh = rt
+		}
+		if secret, ok := m["secret"].(string); ok && o.id == "enrollMFA" {
+			b.mfaSecret = secret
 		}
 	}
 	var walk func(any)
