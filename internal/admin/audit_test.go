@@ -65,7 +65,7 @@ func (s stage) update(t *testing.T, status orders.Status, note string) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.svc.Update(s.staff, current, &status, &note)
+	_, err = s.svc.Update(s.staff, s.adminID, current, &status, &note)
 	return err
 }
 

@@ -69,6 +69,8 @@ type Reason string
 // Reasons.
 const (
 	ReasonInvalidCredentials Reason = "invalid_credentials" //nolint:gosec // G101: a reason's name, not a credential.
+	// A second-factor code wrong, expired or replayed, at sign-in or step-up.
+	ReasonInvalidSecondFactor Reason = "invalid_second_factor"
 
 	ReasonTokenMissing     Reason = "missing"
 	ReasonTokenMalformed   Reason = "malformed"
@@ -85,6 +87,8 @@ const (
 	ReasonFamilyRevoked     Reason = "family_revoked"
 
 	ReasonRole Reason = "role"
+	// A staff route that needs a recent second factor, asked without one.
+	ReasonStepUp Reason = "step_up"
 
 	ReasonMisses Reason = "misses"
 

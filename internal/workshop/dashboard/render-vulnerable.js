@@ -40,3 +40,18 @@ export function orderRow(order, onEdit) {
   tr.append(td);
   return tr;
 }
+
+// The MFA report lists staff accounts, not customer text: this variant
+// renders it as the secure file does (textContent), so that only the
+// order rows differ between the variants.
+export function staffWithoutMFA(report) {
+  return report.without_mfa.map((s) => {
+    const li = document.createElement('li');
+    const name = document.createElement('span');
+    name.textContent = s.name;
+    const email = document.createElement('span');
+    email.textContent = ` <${s.email}>`;
+    li.append(name, email);
+    return li;
+  });
+}
