@@ -35,7 +35,9 @@ type Sessions interface {
 // database on every request, so logout, a revoked family, a password
 // change and a change of role end a token at once rather than when it
 // expires. The same read brings the role, which RequireRole uses instead
-// of reading it again.
+// of reading it again; RequireRecentMFA and a step-up read the checked
+// token itself (tokenOf), so a second factor only ever counts inside a
+// live session.
 func Authenticate(tokens *Tokens, sessions Sessions) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
