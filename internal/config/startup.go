@@ -14,7 +14,7 @@ import (
 // hold a password is never echoed.
 
 // DatabaseURLExample is the expected form of DATABASE_URL.
-const DatabaseURLExample = "postgres://bulwark_app:PASSWORD@db.example.com:5432/bulwark?sslmode=verify-full"
+const DatabaseURLExample = "postgres://bulwark_app:PASSWORD@db.example.com:5432/bulwark?sslmode=verify-full" //nolint:gosec // G101: the placeholder of an example, not a credential.
 
 // productionProblems are the development conveniences production refuses,
 // every one of them.
