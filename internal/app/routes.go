@@ -10,19 +10,22 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/admin"
 	"github.com/bulwark-dev/bulwark/internal/audit"
 	"github.com/bulwark-dev/bulwark/internal/auth"
+	"github.com/bulwark-dev/bulwark/internal/coupons"
 	"github.com/bulwark-dev/bulwark/internal/files"
+	"github.com/bulwark-dev/bulwark/internal/idempotency"
 	"github.com/bulwark-dev/bulwark/internal/orders"
 	"github.com/bulwark-dev/bulwark/internal/payments"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
 type handlers struct {
-	health *healthHandler
-	auth   *auth.Handler
-	orders *orders.Handler
-	files  *files.Handler
-	admin  *admin.Handler
-	audit  *audit.Handler
+	health  *healthHandler
+	auth    *auth.Handler
+	orders  *orders.Handler
+	files   *files.Handler
+	admin   *admin.Handler
+	audit   *audit.Handler
+	coupons *coupons.Handler
 	// The third-party boundary (thirdparty.go).
 	importer *files.ImportHandler
 	payments *payments.Handler
@@ -45,6 +48,12 @@ func routes(deps Deps, parts Parts, h handlers) []Route {
 	// The dashboard's responses get the page's own CSP instead of the
 	// API's (docs/07-nested-validation.md).
 	page := web.PageHeaders()
+	// The flows that move money or mint discounts need a second factor
+	// checked in the last five minutes, whatever the session's age; and
+	// the ones a retry must not repeat take an Idempotency-Key
+	// (docs/12-business-flows.md).
+	recentMFA := auth.RequireRecentMFA(auth.StepUpMaxAge)
+	idempotent := parts.Idempotent(idempotency.Middleware(deps.Pool, auth.UserID))
 
 	r.GET("/healthz", Public, h.health.live)
 	r.GET("/readyz", Public, h.health.ready)
@@ -66,11 +75,20 @@ func routes(deps Deps, parts Parts, h handlers) []Route {
 	// allowance, per account: a stolen access token cannot be used to
 	// guess the password behind it faster than login allows.
 	r.POST("/api/v1/auth/logout-all", Customer, h.auth.LogoutAll)
+
+	// A second factor for any signed-in account. Every password or code
+	// tried here spends from the account's login allowance and backoff
+	// (auth.Handler.attempt), stricter than the per-address auth limit,
+	// which the token already replaces with the per-user one.
+	r.POST("/api/v1/auth/mfa/enroll", Customer, h.auth.EnrollMFA)
+	r.POST("/api/v1/auth/mfa/confirm", Customer, h.auth.ConfirmMFA)
+	r.POST("/api/v1/auth/mfa/step-up", Customer, h.auth.StepUp)
+
 	r.GET("/api/v1/users/me", Customer, h.auth.Me)
 	r.PATCH("/api/v1/users/me", Customer, h.auth.UpdateMe)
 	r.POST("/api/v1/users/me/password", Customer, h.auth.ChangePassword, passwordPerUser)
 	r.GET("/api/v1/products", Customer, h.orders.ListProducts)
-	r.POST("/api/v1/orders", Customer, h.orders.Create)
+	r.POST("/api/v1/orders", Customer, h.orders.Create, idempotent)
 	r.GET("/api/v1/orders", Customer, h.orders.List)
 
 	r.GET("/api/v1/orders/:id", OrderOwner, h.orders.Get)
@@ -96,6 +114,11 @@ func routes(deps Deps, parts Parts, h handlers) []Route {
 
 	r.GET("/api/v1/admin/orders", Staff, h.admin.ListOrders)
 	r.PATCH("/api/v1/admin/orders/:id", StaffOrder, h.admin.UpdateOrder)
+	r.POST("/api/v1/admin/orders/:id/refund", StaffOrder, h.admin.Refund, recentMFA, idempotent)
+	r.GET("/api/v1/admin/orders/:id/refunds", StaffOrder, h.admin.Refunds)
+	r.GET("/api/v1/admin/coupons", Staff, h.coupons.List)
+	r.POST("/api/v1/admin/coupons", Staff, h.coupons.Create, recentMFA)
+	r.GET("/api/v1/admin/reports/mfa", Staff, h.auth.MFAReport)
 	// The trail of staff actions, read-only: no route writes or deletes a
 	// row (internal/audit).
 	r.GET("/api/v1/admin/audit", Staff, h.audit.List)

@@ -17,6 +17,7 @@ import (
 const (
 	userIDKey = "auth.user_id"
 	roleKey   = "auth.role"
+	accessKey = "auth.access"
 )
 
 // Sessions is what Authenticate checks a token's session against: the
@@ -34,7 +35,9 @@ type Sessions interface {
 // database on every request, so logout, a revoked family, a password
 // change and a change of role end a token at once rather than when it
 // expires. The same read brings the role, which RequireRole uses instead
-// of reading it again.
+// of reading it again; RequireRecentMFA and a step-up read the checked
+// token itself (tokenOf), so a second factor only ever counts inside a
+// live session.
 func Authenticate(tokens *Tokens, sessions Sessions) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
@@ -63,6 +66,7 @@ func Authenticate(tokens *Tokens, sessions Sessions) echo.MiddlewareFunc {
 			}
 			c.Set(userIDKey, id)
 			c.Set(roleKey, state.Role)
+			c.Set(accessKey, token)
 			web.SetUserIDForLog(c, id.String())
 			// Every statement of the request now runs as this customer:
 			// row-level security shows them their own rows and no one
@@ -97,6 +101,17 @@ func UserID(c *echo.Context) uuid.UUID {
 		panic("auth.UserID called on a route without auth.Authenticate")
 	}
 	return id
+}
+
+// tokenOf returns the checked access token of the request: its session,
+// version and second factor. It panics on a route without Authenticate,
+// as UserID does.
+func tokenOf(c *echo.Context) Access {
+	a, ok := c.Get(accessKey).(Access)
+	if !ok {
+		panic("auth: a route without auth.Authenticate asked for its token")
+	}
+	return a
 }
 
 // RequireRole lets the request through only if the database, read by

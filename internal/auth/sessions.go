@@ -20,7 +20,7 @@ import (
 //	refresh token reuse    revokes the family        → that session's tokens end
 //	sign out everywhere    bumps the version, revokes every family
 //	password change        the same, with the new hash (a trigger bumps the version)
-//	change of role         a trigger bumps the version (00008_token_revocation.sql)
+//	change of role         a trigger bumps the version (00007_token_revocation.sql)
 
 // ErrWrongPassword is the answer to a password change whose current
 // password is wrong. It is a 403, not a 401: the caller is signed in, and a

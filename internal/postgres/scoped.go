@@ -191,3 +191,13 @@ func (t scopedTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows,
 func (t scopedTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	return queryRowAs(ctx, t.Tx, sql, args)
 }
+
+// ScopeTx wraps a transaction that a caller began on the pool itself (the
+// idempotency middleware's request-wide one, Enclose) so that its
+// statements carry the context's identity, as WithTx's do.
+func ScopeTx(tx pgx.Tx) pgx.Tx {
+	if s, ok := tx.(scopedTx); ok {
+		return s
+	}
+	return scopedTx{tx}
+}
