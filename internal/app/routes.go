@@ -37,6 +37,11 @@ type handlers struct {
 // function and the policies below it. The policy brings the middleware
 // that enforces it (guard), so a row cannot say one thing and run
 // another, and New refuses a row that declares no policy.
+// maxImportsInProgress bounds the file imports the instance runs at once:
+// each holds an outbound connection for up to the fetcher's time limit
+// and, with an Idempotency-Key, a pooled database connection as long.
+const maxImportsInProgress = 4
+
 func routes(deps Deps, parts Parts, h handlers) []Route {
 	var r table
 	// The strict per-IP auth limit applies on top of the global one.
@@ -54,6 +59,7 @@ func routes(deps Deps, parts Parts, h handlers) []Route {
 	// (docs/12-business-flows.md).
 	recentMFA := auth.RequireRecentMFA(auth.StepUpMaxAge)
 	idempotent := parts.Idempotent(idempotency.Middleware(deps.Pool, auth.UserID))
+	importSlots := web.Shed(maxImportsInProgress, nil)
 
 	r.GET("/healthz", Public, h.health.live)
 	r.GET("/readyz", Public, h.health.ready)
@@ -106,7 +112,14 @@ func routes(deps Deps, parts Parts, h handlers) []Route {
 	// dial time (docs/10-ssrf.md). Pay: a payment of the order's total is
 	// created at the provider; only the provider's signed webhook marks
 	// the order paid (docs/11-third-party-data.md).
-	r.POST("/api/v1/orders/:id/files/import", OrderOwner, h.importer.Import)
+	//
+	// An import is retried like an order (a client that lost the answer
+	// must not attach the file twice), so it takes an Idempotency-Key;
+	// with one, the request holds a database connection for as long as
+	// its fetch runs (internal/idempotency). importSlots bounds the
+	// imports in progress, so slow far servers cannot take the pool: the
+	// excess is told to retry at once (503, Retry-After), never queued.
+	r.POST("/api/v1/orders/:id/files/import", OrderOwner, h.importer.Import, importSlots, idempotent)
 	r.POST("/api/v1/orders/:id/pay", OrderOwner, h.payments.Pay)
 	r.POST("/api/v1/webhooks/payments", SignedWebhook, h.payments.Webhook)
 
