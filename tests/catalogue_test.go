@@ -13,7 +13,7 @@ import (
 // TestEveryAttackIsRun fails when an issue is added to the catalogue but no
 // test runs it.
 func issuesUnderTest() []string {
-	return []string{"auth", "bfla", "bola", "cors", "errors", "exposure", "files", "mass-assignment", "misconfig", "ratelimit", "sqli", "ssrf", "validation", "webhook"}
+	return []string{"auth", "bfla", "bola", "business-flows", "cors", "errors", "exposure", "files", "mass-assignment", "misconfig", "ratelimit", "sqli", "ssrf", "validation", "webhook"}
 }
 
 // runIssue runs every attack of one issue, each against its own freshly

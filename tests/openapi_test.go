@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -25,6 +26,7 @@ import (
 	"github.com/bulwark-dev/bulwark/api"
 	"github.com/bulwark-dev/bulwark/internal/app"
 	"github.com/bulwark-dev/bulwark/internal/config"
+	"github.com/bulwark-dev/bulwark/tools/attack"
 )
 
 // OWASP API9 (improper inventory management): api/openapi.yaml must list
@@ -410,6 +412,55 @@ func TestOpenAPIResponsesMatchTheDocument(t *testing.T) {
 	c.expect(200, "GET", "/api/v1/admin/audit?action=order.update&limit=5", admin, nil)
 	c.expect(400, "GET", "/api/v1/admin/audit?actor=nobody", admin, nil)
 	c.expect(403, "GET", "/api/v1/admin/audit", alice, nil)
+
+	// business flows (docs/12-business-flows.md): coupons, refunds and the
+	// second factor. The sign-ins above spent the auth routes' allowance of
+	// this address (10 a minute), so ops's sign-in waits out its 429 as a
+	// client would (Target.Pace), rather than this test dropping a case.
+	srv.Target.Pace = true
+	ops, err := srv.Target.StaffToken(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newCoupon := map[string]any{"percent_off": 10, "max_redemptions": 5, "expires_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}
+	c.expect(403, "POST", "/api/v1/admin/coupons", admin, newCoupon) // no second factor
+	var coupon struct {
+		Code string `json:"code"`
+	}
+	c.decode(c.expect(201, "POST", "/api/v1/admin/coupons", ops, newCoupon), &coupon)
+	c.expect(200, "GET", "/api/v1/admin/coupons", ops, nil)
+	withCoupon := func(code string) map[string]any {
+		return map[string]any{"items": []map[string]any{{"product_id": products.Items[0].ID, "quantity": 1}}, "shipping_address": address, "coupon_code": code}
+	}
+	c.expect(201, "POST", "/api/v1/orders", alice, withCoupon(coupon.Code))
+	c.expect(409, "POST", "/api/v1/orders", alice, withCoupon(coupon.Code))
+	c.expect(422, "POST", "/api/v1/orders", alice, withCoupon("ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ"))
+	const paidOrder = "0de00000-0000-4000-8000-00000000a002" // alice's, seeded paid
+	c.expect(403, "POST", "/api/v1/admin/orders/"+paidOrder+"/refund", admin, nil)
+	c.expect(201, "POST", "/api/v1/admin/orders/"+paidOrder+"/refund", ops, nil)
+	c.expect(409, "POST", "/api/v1/admin/orders/"+paidOrder+"/refund", ops, nil)
+	c.expect(200, "GET", "/api/v1/admin/orders/"+paidOrder+"/refunds", admin, nil)
+	c.expect(200, "GET", "/api/v1/admin/reports/mfa", admin, nil)
+	// alice enrols last: her later sign-ins would need a code. Her token
+	// stays valid.
+	c.expect(401, "POST", "/api/v1/auth/mfa/enroll", alice, map[string]any{"password": "not-alices-password"})
+	var enrolment struct {
+		Secret string `json:"secret"`
+	}
+	c.decode(c.expect(201, "POST", "/api/v1/auth/mfa/enroll", alice, map[string]any{"password": srv.Target.Alice.Password}), &enrolment)
+	code := func(at time.Time) string {
+		t.Helper()
+		code, err := attack.TOTPCode(enrolment.Secret, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return code
+	}
+	c.expect(403, "POST", "/api/v1/auth/mfa/step-up", alice, map[string]any{"code": code(time.Now())}) // not confirmed yet
+	c.expect(200, "POST", "/api/v1/auth/mfa/confirm", alice, map[string]any{"code": code(time.Now())})
+	c.expect(409, "POST", "/api/v1/auth/mfa/enroll", alice, map[string]any{"password": srv.Target.Alice.Password})
+	c.expect(200, "POST", "/api/v1/auth/mfa/step-up", alice, map[string]any{"code": code(time.Now().Add(30 * time.Second))})
+	c.expect(401, "POST", "/api/v1/auth/mfa/step-up", alice, map[string]any{"code": code(time.Now().Add(30 * time.Second))}) // replayed
 
 	// the staff dashboard's page and files
 	for _, path := range []string{"/admin/", "/admin/app.js", "/admin/render.js", "/admin/app.css"} {

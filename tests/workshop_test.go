@@ -142,6 +142,22 @@ func TestWorkshopSQLInjection(t *testing.T) {
 	paired(t, "", map[string]attack.Verdict{"sqli/stacked-sleep": attack.Blocked, "sqli/boolean-blind": attack.Blocked})
 }
 
+// Business flows: check-then-act lets a parallel burst sell, redeem,
+// refund and order more than the rule allows; the same check inside a READ
+// COMMITTED transaction is passed by the same burst.
+func TestWorkshopBusinessFlows(t *testing.T) {
+	all := func(v attack.Verdict) map[string]attack.Verdict {
+		out := map[string]attack.Verdict{}
+		for _, a := range attack.ByIssue("business-flows") {
+			out[a.ID] = v
+		}
+		return out
+	}
+	paired(t, "business-flows", all(attack.Exploited))
+	paired(t, "business-flows:naive", all(attack.Exploited))
+	paired(t, "", all(attack.Blocked))
+}
+
 // Switches flip live, from loopback, and the verdict follows without a
 // restart.
 func TestWorkshopSwitchesFlipLive(t *testing.T) {

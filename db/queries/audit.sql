@@ -1,5 +1,5 @@
 -- The audit trail is append-only: these are its only statements, and the
--- service's role holds no UPDATE or DELETE on it (00007_audit.sql).
+-- service's role holds no UPDATE or DELETE on it (00006_audit.sql).
 
 -- name: InsertAuditEntry :exec
 INSERT INTO audit_log (actor_id, action, target_type, target_id, before, after)

@@ -1,7 +1,7 @@
 -- A page of the catalogue, keyset on the unique sku: each page is one
 -- range scan of products_sku_key, however large the catalogue grows.
 -- name: ListProducts :many
-SELECT id, sku, name, price_cents, currency
+SELECT id, sku, name, price_cents, currency, stock
 FROM products
 WHERE sqlc.narg(after_sku)::text IS NULL OR sku > sqlc.narg(after_sku)::text
 ORDER BY sku

@@ -7,8 +7,8 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (email) DO NOTHING;
 
 -- name: SeedProduct :exec
-INSERT INTO products (id, sku, name, price_cents, currency)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO products (id, sku, name, price_cents, currency, stock)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (sku) DO NOTHING;
 
 -- name: SeedOrder :execrows

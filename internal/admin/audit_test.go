@@ -65,7 +65,7 @@ func (s stage) update(t *testing.T, status orders.Status, note string) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.svc.Update(s.staff, current, &status, &note)
+	_, err = s.svc.Update(s.staff, s.adminID, current, &status, &note)
 	return err
 }
 
@@ -175,5 +175,110 @@ func TestServiceRoleCannotRewriteTheTrail(t *testing.T) {
 	}
 	if _, _, rows := s.state(t); len(rows) != 1 {
 		t.Errorf("audit rows %q, want the one", rows)
+	}
+}
+
+// paid moves the stage's order to paid as the superuser: the refund's
+// precondition, set without an audit row of its own.
+func (s stage) paid(t *testing.T) admin.Order {
+	t.Helper()
+	if _, err := s.super.Exec(t.Context(), `UPDATE orders SET status = 'paid' WHERE id = $1`, s.order); err != nil {
+		t.Fatal(err)
+	}
+	o, err := s.svc.Get(s.staff, s.order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func (s stage) refunds(t *testing.T) int {
+	t.Helper()
+	var n int
+	if err := s.super.QueryRow(t.Context(), `SELECT count(*) FROM refunds WHERE order_id = $1`, s.order).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A refund writes exactly one row, refund.issue, with nothing before and
+// the refund after; a second refund of the order is refused and writes
+// none, nor does a refund of an order that cannot be refunded.
+func TestRefundIsAuditedOnce(t *testing.T) {
+	s := newStage(t)
+	pending, err := s.svc.Get(s.staff, s.order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Refund(s.staff, s.adminID, pending); !errors.Is(err, admin.ErrNotRefundable) {
+		t.Fatalf("refund of a pending order: %v, want ErrNotRefundable", err)
+	}
+	if _, _, rows := s.state(t); len(rows) != 0 {
+		t.Fatalf("a refused refund wrote audit rows %q", rows)
+	}
+	order := s.paid(t)
+	r, err := s.svc.Refund(s.staff, s.adminID, order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Refund(s.staff, s.adminID, order); !errors.Is(err, admin.ErrAlreadyRefunded) {
+		t.Fatalf("second refund: %v, want ErrAlreadyRefunded", err)
+	}
+	_, _, rows := s.state(t)
+	want := s.adminID.String() + " refund.issue " + r.ID.String() +
+		` {} → {"reason": "refunded_by_staff", "currency": "EUR", "order_id": "` + s.order.String() + `", "amount_cents": 100}`
+	if len(rows) != 1 || rows[0] != want || s.refunds(t) != 1 {
+		t.Fatalf("after one refund and a refused second: %d refunds, audit rows:\n%s\nwant one refund and exactly:\n%s", s.refunds(t), strings.Join(rows, "\n"), want)
+	}
+}
+
+// No refund without its row and no row without its refund: a failure
+// after the audit insert rolls the refund back, and a failure of the
+// refund's insert leaves no row.
+func TestRefundAndItsAuditRowCommitTogether(t *testing.T) {
+	for _, tc := range []struct {
+		name, trigger string
+	}{
+		{"failure after the audit insert", `CREATE TRIGGER fail AFTER INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION fail()`},
+		{"failure of the refund insert", `CREATE TRIGGER fail AFTER INSERT ON refunds FOR EACH ROW EXECUTE FUNCTION fail()`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStage(t)
+			order := s.paid(t)
+			for _, sql := range []string{
+				`CREATE FUNCTION fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'forced failure'; END $$`,
+				tc.trigger,
+			} {
+				if _, err := s.super.Exec(t.Context(), sql); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := s.svc.Refund(s.staff, s.adminID, order)
+			if err == nil || !strings.Contains(err.Error(), "forced failure") {
+				t.Fatalf("refund: %v, want the forced failure", err)
+			}
+			if _, _, rows := s.state(t); s.refunds(t) != 0 || len(rows) != 0 {
+				t.Fatalf("after a failed refund: %d refunds, audit rows %q; want none of either", s.refunds(t), rows)
+			}
+		})
+	}
+}
+
+// Cancelling a paid order refunds it: the change and the refund it makes
+// each get their row, in the one transaction.
+func TestStaffCancelOfAPaidOrderAuditsItsRefund(t *testing.T) {
+	s := newStage(t)
+	order := s.paid(t)
+	cancelled := orders.StatusCancelled
+	if _, err := s.svc.Update(s.staff, s.adminID, order, &cancelled, nil); err != nil {
+		t.Fatal(err)
+	}
+	status, _, rows := s.state(t)
+	if status != "cancelled" || s.refunds(t) != 1 || len(rows) != 2 {
+		t.Fatalf("order %s, %d refunds, audit rows:\n%s\nwant cancelled, one refund, two rows", status, s.refunds(t), strings.Join(rows, "\n"))
+	}
+	wantUpdate := s.adminID.String() + " order.update " + s.order.String() + ` {"status": "paid"} → {"status": "cancelled"}`
+	if rows[0] != wantUpdate || !strings.Contains(rows[1], " refund.issue ") || !strings.Contains(rows[1], `"reason": "cancelled_by_staff"`) {
+		t.Fatalf("audit rows:\n%s\nwant %s, then the refund.issue of the cancellation", strings.Join(rows, "\n"), wantUpdate)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v5"
 
+	"github.com/bulwark-dev/bulwark/internal/auth"
 	"github.com/bulwark-dev/bulwark/internal/orders"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
@@ -54,7 +55,7 @@ func (h *Handler) UpdateOrder(c *echo.Context) error {
 		s := orders.Status(*req.Status) // oneof in the DTO has checked it; StaffMayMove refuses any other.
 		status = &s
 	}
-	o, err := h.svc.Update(c.Request().Context(), resolved().Get(c), status, req.InternalNote)
+	o, err := h.svc.Update(c.Request().Context(), auth.UserID(c), resolved().Get(c), status, req.InternalNote)
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (Order, error) {
 // The move must be one staff may make (orders.Status.StaffMayMove), from
 // the status current was read with: if another request moved the order
 // since, nothing is written and the answer is ErrConcurrentChange.
-func (s *Service) Update(ctx context.Context, current Order, status *orders.Status, note *string) (Order, error) {
+func (s *Service) Update(ctx context.Context, staff uuid.UUID, current Order, status *orders.Status, note *string) (Order, error) {
 	next := current.Status
 	if status != nil && *status != current.Status {
 		if !current.Status.StaffMayMove(*status) {
@@ -71,7 +71,7 @@ func (s *Service) Update(ctx context.Context, current Order, status *orders.Stat
 		}
 		next = *status
 	}
-	err := s.store.update(ctx, current, next, note)
+	err := s.store.update(ctx, staff, current, next, note)
 	if errors.Is(err, errNoRow) {
 		return Order{}, fmt.Errorf("order %s left %s: %w", current.ID, current.Status, ErrConcurrentChange)
 	}

@@ -28,7 +28,7 @@ type Store struct {
 
 // Its queries run as the request's identity,
 // which auth.RequireRole makes the staff scope (postgres.Scoped,
-// docs/01-bola.md).
+// docs/01-bola.md); so do its transactions (postgres.WithTx).
 func NewStore(pool *pgxpool.Pool) *Store {
 	return &Store{pool: pool, q: db.New(postgres.Scoped(pool))}
 }
@@ -93,17 +93,26 @@ func (s *Store) withItems(ctx context.Context, rows []orders.StaffRow) ([]Order,
 }
 
 // update moves the order from current's status to next and, when note is
-// not nil, replaces the internal note; the audit row of the change is
-// written in the same transaction, so both commit or neither does.
-func (s *Store) update(ctx context.Context, current Order, next orders.Status, note *string) error {
+// not nil, replaces the internal note. A move to cancelled undoes what the
+// order held (cancelled, refund.go). The audit rows of the change are
+// written in the same transaction, so the change and its rows commit
+// together or not at all.
+func (s *Store) update(ctx context.Context, staff uuid.UUID, current Order, next orders.Status, note *string) error {
 	return postgres.WithTx(ctx, s.pool, func(tx pgx.Tx) error {
-		_, err := s.q.WithTx(tx).AdminUpdateOrder(ctx, db.AdminUpdateOrderParams{ID: current.ID, ExpectedStatus: string(current.Status), NewStatus: string(next), InternalNote: note})
+		q := s.q.WithTx(tx)
+		_, err := q.AdminUpdateOrder(ctx, db.AdminUpdateOrderParams{ID: current.ID, ExpectedStatus: string(current.Status), NewStatus: string(next), InternalNote: note})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errNoRow
 		}
 		if err != nil {
 			return fmt.Errorf("update order %s: %w", current.ID, err)
 		}
-		return audit.Write(ctx, tx, orderChange(current, next, note))
+		if err := audit.Write(ctx, tx, orderChange(current, next, note)); err != nil {
+			return err
+		}
+		if next == orders.StatusCancelled && current.Status != orders.StatusCancelled {
+			return cancelled(ctx, tx, staff, current)
+		}
+		return nil
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/audit"
 	"github.com/bulwark-dev/bulwark/internal/auth"
 	"github.com/bulwark-dev/bulwark/internal/config"
+	"github.com/bulwark-dev/bulwark/internal/coupons"
 	"github.com/bulwark-dev/bulwark/internal/files"
 	"github.com/bulwark-dev/bulwark/internal/files/localfs"
 	"github.com/bulwark-dev/bulwark/internal/files/s3store"
@@ -35,7 +36,11 @@ type Parts struct {
 	// OrderFinder decorates the lookup orders.ResolveOwned runs for {id}
 	// before an order handler: the service's own, scoped to the caller in
 	// the SQL. The secure build's returns it unchanged.
-	OrderFinder  func(orders.OwnedFinder) orders.OwnedFinder
+	OrderFinder func(orders.OwnedFinder) orders.OwnedFinder
+	// Idempotent decorates the Idempotency-Key middleware of the routes
+	// that take one (internal/idempotency). The secure build's returns it
+	// unchanged.
+	Idempotent   func(echo.MiddlewareFunc) echo.MiddlewareFunc
 	Binder       echo.Binder
 	ErrorHandler echo.HTTPErrorHandler
 	CORS         echo.MiddlewareFunc
@@ -56,6 +61,7 @@ func SecureParts(cfg config.Config, logger *slog.Logger, limiter web.Limiter) Pa
 	ip, scheme := web.ClientIP(cfg.TrustedProxies)
 	return Parts{
 		OrderFinder:  func(find orders.OwnedFinder) orders.OwnedFinder { return find },
+		Idempotent:   func(secure echo.MiddlewareFunc) echo.MiddlewareFunc { return secure },
 		Binder:       web.StrictJSONBinder{Validator: web.NewValidator()},
 		ErrorHandler: web.ErrorHandler(logger),
 		CORS:         web.CORS(cfg.CORSAllowedOrigins),
@@ -121,10 +127,11 @@ func New(deps Deps, parts Parts) (*echo.Echo, error) {
 		auth: auth.NewHandler(
 			auth.NewService(authStore, deps.Hasher, tokens, deps.Config.RefreshTokenTTL),
 			parts.Limiter, parts.Limits.LoginPerAccount, parts.Limits.LoginBackoff),
-		orders: orders.NewHandler(orderService),
-		files:  files.NewHandler(fileService),
-		admin:  admin.NewHandler(admin.NewService(admin.NewStore(deps.Pool), cursors)),
-		audit:  audit.NewHandler(audit.NewStore(deps.Pool)),
+		orders:  orders.NewHandler(orderService).LimitCoupons(parts.Limiter, parts.Limits.CouponPerAccount, parts.Limits.CouponPerAddress),
+		files:   files.NewHandler(fileService),
+		admin:   admin.NewHandler(admin.NewService(admin.NewStore(deps.Pool), cursors)),
+		audit:   audit.NewHandler(audit.NewStore(deps.Pool)),
+		coupons: coupons.NewHandler(coupons.NewService(coupons.NewStore(deps.Pool))),
 
 		// The third-party boundary (thirdparty.go).
 		importer: files.NewImportHandler(fileService, outbound.NewFetcher(importFetchConfig(deps.Config))),

@@ -30,6 +30,12 @@ type Limits struct {
 	// exponentially: the guesser waits longer and longer, while the owner,
 	// from another address, is not slowed by someone else's failures.
 	LoginBackoff web.BackoffPolicy
+	// CouponPerAccount and CouponPerAddress count orders that carry a
+	// coupon code, per account and per client address; an order that
+	// went through gives its attempt back, so only refused codes add up
+	// (internal/orders/coupon_limit.go, docs/12-business-flows.md).
+	CouponPerAccount web.Policy
+	CouponPerAddress web.Policy
 }
 
 // DefaultLimits are the production limits.
@@ -45,5 +51,9 @@ func DefaultLimits() Limits {
 		LoginBackoff: web.BackoffPolicy{
 			Name: "login-backoff", Free: 3, Base: time.Second, Max: 5 * time.Minute, Forget: time.Hour, FailClosed: true,
 		},
+		// A customer mistypes a code a few times; a script tries hundreds.
+		// Fail closed like sign-in: an outage must not open the guessing.
+		CouponPerAccount: web.Policy{Name: "coupon-account", Burst: 10, Period: 15 * time.Minute, FailClosed: true},
+		CouponPerAddress: web.Policy{Name: "coupon-ip", Burst: 30, Period: 15 * time.Minute, FailClosed: true},
 	}
 }

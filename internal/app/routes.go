@@ -10,19 +10,22 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/admin"
 	"github.com/bulwark-dev/bulwark/internal/audit"
 	"github.com/bulwark-dev/bulwark/internal/auth"
+	"github.com/bulwark-dev/bulwark/internal/coupons"
 	"github.com/bulwark-dev/bulwark/internal/files"
+	"github.com/bulwark-dev/bulwark/internal/idempotency"
 	"github.com/bulwark-dev/bulwark/internal/orders"
 	"github.com/bulwark-dev/bulwark/internal/payments"
 	"github.com/bulwark-dev/bulwark/internal/web"
 )
 
 type handlers struct {
-	health *healthHandler
-	auth   *auth.Handler
-	orders *orders.Handler
-	files  *files.Handler
-	admin  *admin.Handler
-	audit  *audit.Handler
+	health  *healthHandler
+	auth    *auth.Handler
+	orders  *orders.Handler
+	files   *files.Handler
+	admin   *admin.Handler
+	audit   *audit.Handler
+	coupons *coupons.Handler
 	// The third-party boundary (thirdparty.go).
 	importer *files.ImportHandler
 	payments *payments.Handler
@@ -34,6 +37,11 @@ type handlers struct {
 // function and the policies below it. The policy brings the middleware
 // that enforces it (guard), so a row cannot say one thing and run
 // another, and New refuses a row that declares no policy.
+// maxImportsInProgress bounds the file imports the instance runs at once:
+// each holds an outbound connection for up to the fetcher's time limit
+// and, with an Idempotency-Key, a pooled database connection as long.
+const maxImportsInProgress = 4
+
 func routes(deps Deps, parts Parts, h handlers) []Route {
 	var r table
 	// The strict per-IP auth limit applies on top of the global one.
@@ -45,6 +53,13 @@ func routes(deps Deps, parts Parts, h handlers) []Route {
 	// The dashboard's responses get the page's own CSP instead of the
 	// API's (docs/07-nested-validation.md).
 	page := web.PageHeaders()
+	// The flows that move money or mint discounts need a second factor
+	// checked in the last five minutes, whatever the session's age; and
+	// the ones a retry must not repeat take an Idempotency-Key
+	// (docs/12-business-flows.md).
+	recentMFA := auth.RequireRecentMFA(auth.StepUpMaxAge)
+	idempotent := parts.Idempotent(idempotency.Middleware(deps.Pool, auth.UserID))
+	importSlots := web.Shed(maxImportsInProgress, nil)
 
 	r.GET("/healthz", Public, h.health.live)
 	r.GET("/readyz", Public, h.health.ready)
@@ -66,11 +81,20 @@ func routes(deps Deps, parts Parts, h handlers) []Route {
 	// allowance, per account: a stolen access token cannot be used to
 	// guess the password behind it faster than login allows.
 	r.POST("/api/v1/auth/logout-all", Customer, h.auth.LogoutAll)
+
+	// A second factor for any signed-in account. Every password or code
+	// tried here spends from the account's login allowance and backoff
+	// (auth.Handler.attempt), stricter than the per-address auth limit,
+	// which the token already replaces with the per-user one.
+	r.POST("/api/v1/auth/mfa/enroll", Customer, h.auth.EnrollMFA)
+	r.POST("/api/v1/auth/mfa/confirm", Customer, h.auth.ConfirmMFA)
+	r.POST("/api/v1/auth/mfa/step-up", Customer, h.auth.StepUp)
+
 	r.GET("/api/v1/users/me", Customer, h.auth.Me)
 	r.PATCH("/api/v1/users/me", Customer, h.auth.UpdateMe)
 	r.POST("/api/v1/users/me/password", Customer, h.auth.ChangePassword, passwordPerUser)
 	r.GET("/api/v1/products", Customer, h.orders.ListProducts)
-	r.POST("/api/v1/orders", Customer, h.orders.Create)
+	r.POST("/api/v1/orders", Customer, h.orders.Create, idempotent)
 	r.GET("/api/v1/orders", Customer, h.orders.List)
 
 	r.GET("/api/v1/orders/:id", OrderOwner, h.orders.Get)
@@ -88,7 +112,14 @@ func routes(deps Deps, parts Parts, h handlers) []Route {
 	// dial time (docs/10-ssrf.md). Pay: a payment of the order's total is
 	// created at the provider; only the provider's signed webhook marks
 	// the order paid (docs/11-third-party-data.md).
-	r.POST("/api/v1/orders/:id/files/import", OrderOwner, h.importer.Import)
+	//
+	// An import is retried like an order (a client that lost the answer
+	// must not attach the file twice), so it takes an Idempotency-Key;
+	// with one, the request holds a database connection for as long as
+	// its fetch runs (internal/idempotency). importSlots bounds the
+	// imports in progress, so slow far servers cannot take the pool: the
+	// excess is told to retry at once (503, Retry-After), never queued.
+	r.POST("/api/v1/orders/:id/files/import", OrderOwner, h.importer.Import, importSlots, idempotent)
 	r.POST("/api/v1/orders/:id/pay", OrderOwner, h.payments.Pay)
 	r.POST("/api/v1/webhooks/payments", SignedWebhook, h.payments.Webhook)
 
@@ -96,6 +127,11 @@ func routes(deps Deps, parts Parts, h handlers) []Route {
 
 	r.GET("/api/v1/admin/orders", Staff, h.admin.ListOrders)
 	r.PATCH("/api/v1/admin/orders/:id", StaffOrder, h.admin.UpdateOrder)
+	r.POST("/api/v1/admin/orders/:id/refund", StaffOrder, h.admin.Refund, recentMFA, idempotent)
+	r.GET("/api/v1/admin/orders/:id/refunds", StaffOrder, h.admin.Refunds)
+	r.GET("/api/v1/admin/coupons", Staff, h.coupons.List)
+	r.POST("/api/v1/admin/coupons", Staff, h.coupons.Create, recentMFA)
+	r.GET("/api/v1/admin/reports/mfa", Staff, h.auth.MFAReport)
 	// The trail of staff actions, read-only: no route writes or deletes a
 	// row (internal/audit).
 	r.GET("/api/v1/admin/audit", Staff, h.audit.List)

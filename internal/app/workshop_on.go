@@ -48,11 +48,20 @@ func applyWorkshop(ctx context.Context, getenv func(string) string, deps Deps, p
 	if err != nil {
 		return parts, nil, nil, fmt.Errorf("workshop: the owner's pool (MIGRATE_DATABASE_URL): %w", err)
 	}
+	// The business flows' variants keep their own tables, the owner's.
+	// Without the owner's URL (MIGRATE_DATABASE_URL) the pool is the
+	// service's role, which may create nothing: the server still starts,
+	// as it does for the reset, which needs the owner too, and says so;
+	// only the business flows' variants and the reset then fail.
+	if err := workshop.PrepareFlows(ctx, noRLS); err != nil {
+		deps.Logger.Warn("workshop: the business flows' variants have no tables; set MIGRATE_DATABASE_URL to the tables' owner", "error", err)
+	}
 	secureLimiter := parts.Limiter
 	parts.CORS = workshop.CORS(board, parts.CORS)
 	parts.Binder = workshop.Binder(board, parts.Binder)
 	parts.ErrorHandler = workshop.ErrorHandler(board, parts.ErrorHandler, deps.Logger)
 	parts.OrderFinder = workshop.OrderFinder(board, deps.Pool, parts.OrderFinder)
+	parts.Idempotent = workshop.Idempotent(board, noRLS, parts.Idempotent)
 	parts.Limiter = workshop.Limiter(board, parts.Limiter)
 	parts.IPExtractor = workshop.IPExtractor(board, parts.IPExtractor)
 	parts.Handlers = workshopHandlers(board, noRLS, deps)

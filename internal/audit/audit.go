@@ -6,7 +6,7 @@
 // The trail is append-only. This package has no update or delete, the
 // service's database role holds only SELECT and INSERT on audit_log, and no
 // row-level security policy admits an UPDATE or a DELETE for any scope
-// (db/migrations/00007_audit.sql).
+// (db/migrations/00006_audit.sql).
 package audit
 
 import (

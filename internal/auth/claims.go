@@ -31,6 +31,11 @@ type tokenClaims struct {
 	Role      jsonString  `json:"role"`
 	Session   jsonString  `json:"sid"` // a uuid, required (verify)
 	Version   int32       `json:"sv"`
+	// amr is a list of strings like aud, kept raw the same way: only
+	// Verify's callers decode it. mfa_at is read on every request
+	// (RequireRecentMFA), and a number costs no allocation.
+	AMR   audience    `json:"amr"`
+	MFAAt numericDate `json:"mfa_at"`
 }
 
 // jsonString is a JSON string claim, kept as its raw JSON (quotes and

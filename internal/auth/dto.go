@@ -20,6 +20,9 @@ type loginRequest struct {
 	// No minimum here: a length rule on login would only tell an attacker
 	// the policy; the maximum bounds the hashing work.
 	Password string `json:"password" validate:"required,max=128"`
+	// MFACode is the second factor of an account that has one: a TOTP code
+	// or a recovery code (mfa.go).
+	MFACode string `json:"mfa_code" validate:"omitempty,max=32,safetext"`
 }
 
 type refreshRequest struct {

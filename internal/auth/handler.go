@@ -62,20 +62,35 @@ func (h *Handler) Login(c *echo.Context) error {
 	if err := web.Check(c, h.limiter, h.loginPerAccount, account, 1); err != nil {
 		return lockedOut(c, err, h.loginPerAccount.Name)
 	}
-	s, err := h.svc.Login(c.Request().Context(), req.Email, req.Password)
-	if errors.Is(err, ErrInvalidCredentials) {
+	s, err := h.svc.Login(c.Request().Context(), req.Email, req.Password, req.MFACode)
+	switch {
+	case errors.Is(err, ErrInvalidCredentials):
 		secevent.Emit(c.Request().Context(), secevent.SignInFailed, secevent.ReasonInvalidCredentials)
+	case errors.Is(err, ErrInvalidMFACode):
+		secevent.Emit(c.Request().Context(), secevent.SignInFailed, secevent.ReasonInvalidSecondFactor)
+	case errors.Is(err, ErrMFARequired):
+		// The password was right and no code was tried: the first step of
+		// a sign-in with a second factor costs nothing. Every code tried
+		// spends from the same allowance as a password.
+		h.giveBack(c, account, "")
 	}
 	if err != nil {
 		return err
 	}
-	// Giving the allowance back is best effort: the password was right and
-	// the session exists, so a limiter hiccup must not turn the success into
-	// an error (the refund is lost, the limit errs on the strict side).
+	h.giveBack(c, account, guesser)
+	return c.JSON(http.StatusOK, toTokenResponse(s))
+}
+
+// giveBack returns an attempt to the account's allowance and, with a
+// guesser key, clears its backoff. Best effort: the password (or code) was
+// right, so a limiter hiccup must not turn the success into an error (the
+// refund is lost, the limit errs on the strict side).
+func (h *Handler) giveBack(c *echo.Context, account, guesser string) {
 	ctx := c.Request().Context()
 	_, _ = h.limiter.Allow(ctx, account, h.loginPerAccount, -1)
-	_ = h.limiter.Reset(ctx, guesser, h.loginBackoff)
-	return c.JSON(http.StatusOK, toTokenResponse(s))
+	if guesser != "" {
+		_ = h.limiter.Reset(ctx, guesser, h.loginBackoff)
+	}
 }
 
 // lockedOut reports a login refused by one of the login limits (policy) as

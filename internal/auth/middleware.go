@@ -16,6 +16,7 @@ import (
 
 const (
 	userIDKey = "auth.user_id"
+	accessKey = "auth.access"
 )
 
 // Sessions is what RequireRole checks a token's session against: the
@@ -36,6 +37,9 @@ type Sessions interface {
 // (postgres.Identity.InSession), so it costs no round trip of its own; a
 // statement refused there is answered with the same 401 (RefuseEndedSessions).
 // Staff routes read the session before anything else (RequireRole).
+// RequireRecentMFA and a step-up read the checked token itself (tokenOf);
+// a second factor still only counts inside a live session, since both run
+// behind a statement or a read that checks it.
 func Authenticate(tokens *Tokens) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
@@ -51,6 +55,7 @@ func Authenticate(tokens *Tokens) echo.MiddlewareFunc {
 			}
 			id := token.UserID
 			c.Set(userIDKey, id)
+			c.Set(accessKey, token)
 			web.SetUserIDForLog(c, id.String())
 			// Every statement of the request now runs as this customer, in
 			// this session: row-level security shows them their own rows
@@ -86,6 +91,17 @@ func UserID(c *echo.Context) uuid.UUID {
 		panic("auth.UserID called on a route without auth.Authenticate")
 	}
 	return id
+}
+
+// tokenOf returns the checked access token of the request: its session,
+// version and second factor. It panics on a route without Authenticate,
+// as UserID does.
+func tokenOf(c *echo.Context) Access {
+	a, ok := c.Get(accessKey).(Access)
+	if !ok {
+		panic("auth: a route without auth.Authenticate asked for its token")
+	}
+	return a
 }
 
 // RequireRole lets the request through only if the database, read here

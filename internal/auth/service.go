@@ -88,8 +88,10 @@ func (s *Service) Register(ctx context.Context, email, password, name string) (U
 
 // Login checks the credentials and opens a session. Whether the email is
 // unknown or the password wrong, it does the same work (one argon2id
-// verification) and returns the same error.
-func (s *Service) Login(ctx context.Context, email, password string) (Session, error) {
+// verification) and returns the same error. An account with a second
+// factor needs code too (mfa.go); the session's access token then
+// records it.
+func (s *Service) Login(ctx context.Context, email, password, code string) (Session, error) {
 	ctx = signInScope(ctx)
 	id, hash, err := s.store.credentialsByEmail(ctx, NormalizeEmail(email))
 	if errors.Is(err, errNoRow) {
@@ -108,7 +110,11 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, e
 	if !ok {
 		return Session{}, ErrInvalidCredentials
 	}
-	return s.openSession(ctx, id, uuid.New())
+	mfaAt, err := s.loginSecondFactor(ctx, id, code)
+	if err != nil {
+		return Session{}, err
+	}
+	return s.openSession(ctx, id, uuid.New(), mfaAt)
 }
 
 // Refresh rotates a refresh token: the presented one is spent, a new one in
@@ -121,7 +127,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 	if err != nil {
 		return Session{}, err
 	}
-	return s.sessionFor(ctx, userID, family, next)
+	return s.sessionFor(ctx, userID, family, next, time.Time{})
 }
 
 // Logout revokes the refresh token's whole family. The access tokens
@@ -159,20 +165,23 @@ func (s *Service) Rename(ctx context.Context, id uuid.UUID, name string) (User, 
 	return u, err
 }
 
-func (s *Service) openSession(ctx context.Context, userID, family uuid.UUID) (Session, error) {
+func (s *Service) openSession(ctx context.Context, userID, family uuid.UUID, mfaAt time.Time) (Session, error) {
 	token, hash := newRefreshToken()
 	if err := s.store.saveRefreshToken(ctx, hash, userID, family, s.now().Add(s.refreshTTL)); err != nil {
 		return Session{}, err
 	}
-	return s.sessionFor(ctx, userID, family, token)
+	return s.sessionFor(ctx, userID, family, token, mfaAt)
 }
 
-func (s *Service) sessionFor(ctx context.Context, userID, family uuid.UUID, refreshToken string) (Session, error) {
+// sessionFor issues the access token of the session family; mfaAt is when
+// a second factor was checked for it, zero when none was (a password only,
+// or a refresh).
+func (s *Service) sessionFor(ctx context.Context, userID, family uuid.UUID, refreshToken string, mfaAt time.Time) (Session, error) {
 	role, version, err := s.store.roleAndVersion(ctx, userID)
 	if err != nil {
 		return Session{}, err
 	}
-	access, err := s.tokens.Issue(Grant{UserID: userID, Role: role, Session: family, Version: version})
+	access, err := s.tokens.Issue(Grant{UserID: userID, Role: role, Session: family, Version: version, MFAAt: mfaAt})
 	if err != nil {
 		return Session{}, err
 	}

@@ -23,7 +23,7 @@ import (
 //	refresh token reuse    revokes the family        → that session's tokens end
 //	sign out everywhere    bumps the version, revokes every family
 //	password change        the same, with the new hash (a trigger bumps the version)
-//	change of role         a trigger bumps the version (00008_token_revocation.sql)
+//	change of role         a trigger bumps the version (00007_token_revocation.sql)
 
 // RefuseEndedSessions answers a request whose statement the database
 // refused because the token's session has ended (postgres.ErrSessionEnded)

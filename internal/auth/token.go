@@ -42,19 +42,33 @@ type Claims struct {
 	// Session names the refresh family the token was issued with (logout
 	// and reuse revoke it) and Version the user's token version then (a
 	// password change, "sign out everywhere" and a change of role bump
-	// it). Authenticate compares both with the database on every request,
-	// so a revoked session ends at once, not when the token expires.
+	// it). The database checks both in front of every statement of a
+	// request (postgres.Identity.InSession), so a revoked session ends at
+	// once, not when the token expires.
 	Session string `json:"sid"`
 	Version int32  `json:"sv"`
+	// AMR (RFC 8176) says how the holder proved who they are: ["pwd"] for
+	// a password, ["pwd","otp","mfa"] with a second factor. MFAAt is when
+	// the second factor was checked; routes that need a recent one read
+	// it (RequireRecentMFA). A refreshed token does not carry MFAAt: a
+	// refresh token proves a session, not a factor.
+	AMR   []string         `json:"amr,omitempty"`
+	MFAAt *jwt.NumericDate `json:"mfa_at,omitempty"`
 }
 
 // Grant is what an access token is issued for: a user, in one session, at
-// one token version.
+// one token version, with or without a second factor.
 type Grant struct {
 	UserID  uuid.UUID
 	Role    string
 	Session uuid.UUID // the refresh token family
 	Version int32     // users.token_version when the token was signed
+	// MFAAt is when a second factor was checked for this token; zero when
+	// none was (a password alone, or a refresh). A step-up keeps the
+	// session and version of the token it steps up from (Service.StepUp),
+	// so it ends with that session: logout, a revoked family, a password
+	// change or a change of role end the stepped-up token too.
+	MFAAt time.Time
 }
 
 // Tokens issues and verifies access tokens.
@@ -118,6 +132,11 @@ func (t *Tokens) Issue(g Grant) (string, error) {
 		Role:    g.Role,
 		Session: g.Session.String(),
 		Version: g.Version,
+		AMR:     []string{"pwd"},
+	}
+	if !g.MFAAt.IsZero() {
+		claims.AMR = []string{"pwd", "otp", "mfa"}
+		claims.MFAAt = jwt.NewNumericDate(g.MFAAt)
 	}
 	token := jwt.NewWithClaims(jwt.GetSigningMethod(signingMethod), claims)
 	token.Header["kid"] = t.current.ID
@@ -144,21 +163,25 @@ func (t *Tokens) Verify(raw string) (uuid.UUID, *Claims, error) {
 		Role:    c.Role.String(),
 		Session: a.Session.String(),
 		Version: c.Version,
+		AMR:     c.AMR.list(),
+		MFAAt:   c.MFAAt.date(),
 	}
 	return a.UserID, claims, nil
 }
 
 // Access is what the middleware needs of a token on every request: whose
-// it is, and the session and token version the database is asked about.
+// it is, the session and token version the database is asked about, and
+// when a second factor was checked for it (the step-up routes read it).
 type Access struct {
 	UserID  uuid.UUID
 	Session uuid.UUID // the refresh token family (sid)
 	Version int32     // the user's token version when it was signed (sv)
+	MFAAt   time.Time // zero when the token records no second factor (mfa_at)
 }
 
 // Check checks an access token as Verify does and returns only its user,
-// session and version: what the middleware needs on every request, without
-// building the claims nobody reads there.
+// session, version and second factor: what the middleware needs on every
+// request, without building the claims nobody reads there.
 func (t *Tokens) Check(raw string) (Access, error) {
 	var c tokenClaims
 	return t.verify(raw, &c)
@@ -246,7 +269,7 @@ func (t *Tokens) verify(raw string, c *tokenClaims) (Access, error) {
 	if err != nil {
 		return Access{}, fmt.Errorf("%w: claims encoding", ErrInvalidToken)
 	}
-	*c = tokenClaims{ExpiresAt: absent(), IssuedAt: absent(), NotBefore: absent()}
+	*c = tokenClaims{ExpiresAt: absent(), IssuedAt: absent(), NotBefore: absent(), MFAAt: absent()}
 	if err := json.Unmarshal(claimsBuf[:n], c); err != nil {
 		return Access{}, fmt.Errorf("%w: claims: %w", ErrInvalidToken, err)
 	}
@@ -263,7 +286,11 @@ func (t *Tokens) verify(raw string, c *tokenClaims) (Access, error) {
 	if err != nil {
 		return Access{}, fmt.Errorf("%w: no session", ErrInvalidToken)
 	}
-	return Access{UserID: id, Session: session, Version: c.Version}, nil
+	a := Access{UserID: id, Session: session, Version: c.Version}
+	if c.MFAAt.present() {
+		a.MFAAt = c.MFAAt.time()
+	}
+	return a, nil
 }
 
 // uuidClaim parses a string claim as a uuid, in place when it has no

@@ -28,7 +28,7 @@ type InsertAuditEntryParams struct {
 }
 
 // The audit trail is append-only: these are its only statements, and the
-// service's role holds no UPDATE or DELETE on it (00007_audit.sql).
+// service's role holds no UPDATE or DELETE on it (00006_audit.sql).
 func (q *Queries) InsertAuditEntry(ctx context.Context, arg InsertAuditEntryParams) error {
 	_, err := q.db.Exec(ctx, insertAuditEntry,
 		arg.ActorID,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type AuditLog struct {
@@ -21,6 +22,28 @@ type AuditLog struct {
 	CreatedAt  time.Time
 }
 
+type Coupon struct {
+	ID             uuid.UUID
+	CodeHash       []byte
+	CodeHint       string
+	PercentOff     *int32
+	AmountOffCents *int64
+	Currency       string
+	MaxRedemptions int32
+	Redeemed       int32
+	ExpiresAt      time.Time
+	CreatedBy      pgtype.UUID
+	CreatedAt      time.Time
+}
+
+type CouponRedemption struct {
+	CouponID      uuid.UUID
+	UserID        uuid.UUID
+	OrderID       uuid.UUID
+	DiscountCents int64
+	CreatedAt     time.Time
+}
+
 type File struct {
 	ID           uuid.UUID
 	OrderID      uuid.UUID
@@ -31,6 +54,23 @@ type File struct {
 	SizeBytes    int64
 	Sha256       []byte
 	CreatedAt    time.Time
+}
+
+type IdempotencyKey struct {
+	UserID      uuid.UUID
+	Key         string
+	RequestHash []byte
+	StatusCode  int32
+	ContentType string
+	Body        []byte
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+type MfaRecoveryCode struct {
+	UserID   uuid.UUID
+	CodeHash []byte
+	UsedAt   *time.Time
 }
 
 type Order struct {
@@ -72,6 +112,7 @@ type Product struct {
 	PriceCents int64
 	Currency   string
 	CreatedAt  time.Time
+	Stock      int32
 }
 
 type RefreshToken struct {
@@ -84,6 +125,17 @@ type RefreshToken struct {
 	CreatedAt time.Time
 }
 
+type Refund struct {
+	ID          uuid.UUID
+	OrderID     uuid.UUID
+	OwnerID     uuid.UUID
+	AmountCents int64
+	Currency    string
+	Reason      string
+	CreatedBy   pgtype.UUID
+	CreatedAt   time.Time
+}
+
 type User struct {
 	ID           uuid.UUID
 	Email        string
@@ -93,4 +145,12 @@ type User struct {
 	TokenVersion int32
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+}
+
+type UserMfa struct {
+	UserID      uuid.UUID
+	Secret      string
+	ConfirmedAt *time.Time
+	LastStep    int64
+	CreatedAt   time.Time
 }

@@ -52,7 +52,7 @@ func (q *Queries) GetProductsByIDs(ctx context.Context, ids []uuid.UUID) ([]GetP
 }
 
 const listProducts = `-- name: ListProducts :many
-SELECT id, sku, name, price_cents, currency
+SELECT id, sku, name, price_cents, currency, stock
 FROM products
 WHERE $1::text IS NULL OR sku > $1::text
 ORDER BY sku
@@ -70,6 +70,7 @@ type ListProductsRow struct {
 	Name       string
 	PriceCents int64
 	Currency   string
+	Stock      int32
 }
 
 // A page of the catalogue, keyset on the unique sku: each page is one
@@ -89,6 +90,7 @@ func (q *Queries) ListProducts(ctx context.Context, arg ListProductsParams) ([]L
 			&i.Name,
 			&i.PriceCents,
 			&i.Currency,
+			&i.Stock,
 		); err != nil {
 			return nil, err
 		}

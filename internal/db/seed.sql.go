@@ -75,8 +75,8 @@ func (q *Queries) SeedOrderItem(ctx context.Context, arg SeedOrderItemParams) er
 }
 
 const seedProduct = `-- name: SeedProduct :exec
-INSERT INTO products (id, sku, name, price_cents, currency)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO products (id, sku, name, price_cents, currency, stock)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (sku) DO NOTHING
 `
 
@@ -86,6 +86,7 @@ type SeedProductParams struct {
 	Name       string
 	PriceCents int64
 	Currency   string
+	Stock      int32
 }
 
 func (q *Queries) SeedProduct(ctx context.Context, arg SeedProductParams) error {
@@ -95,6 +96,7 @@ func (q *Queries) SeedProduct(ctx context.Context, arg SeedProductParams) error 
 		arg.Name,
 		arg.PriceCents,
 		arg.Currency,
+		arg.Stock,
 	)
 	return err
 }

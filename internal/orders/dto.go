@@ -14,6 +14,9 @@ type createOrderRequest struct {
 	Items           []itemRequest  `json:"items" validate:"required,min=1,max=50,unique=ProductID,dive"`
 	ShippingAddress addressRequest `json:"shipping_address" validate:"required"`
 	Note            string         `json:"note" validate:"max=1000,notetext"`
+	// CouponCode is checked by the handler (coupons.ParseCode) and
+	// redeemed in the order's transaction; the discount is computed there.
+	CouponCode string `json:"coupon_code" validate:"max=40"`
 }
 
 // itemRequest names a product and a quantity. The price is not a field:
@@ -94,6 +97,7 @@ type productResponse struct {
 	Name       string `json:"name"`
 	PriceCents int64  `json:"price_cents"`
 	Currency   string `json:"currency"`
+	Stock      int32  `json:"stock"`
 }
 
 type productListResponse struct {
@@ -129,6 +133,17 @@ func toOrderResponse(o Order) orderResponse {
 	}
 }
 
+// placedResponse answers the creation: the order, and what its coupon took
+// off the total (0 without one).
+type placedResponse struct {
+	orderResponse
+	DiscountCents int64 `json:"discount_cents"`
+}
+
+func toPlacedResponse(p Placed) placedResponse {
+	return placedResponse{orderResponse: toOrderResponse(p.Order), DiscountCents: p.DiscountCents}
+}
+
 func toOrderListResponse(page Page[Order]) orderListResponse {
 	out := orderListResponse{Items: make([]orderResponse, 0, len(page.Orders)), NextCursor: page.NextCursor}
 	for _, o := range page.Orders {
@@ -140,7 +155,7 @@ func toOrderListResponse(page Page[Order]) orderListResponse {
 func toProductListResponse(page ProductPage) productListResponse {
 	out := productListResponse{Items: make([]productResponse, 0, len(page.Items))}
 	for _, p := range page.Items {
-		out.Items = append(out.Items, productResponse{ID: p.ID.String(), SKU: p.SKU, Name: p.Name, PriceCents: p.PriceCents, Currency: p.Currency})
+		out.Items = append(out.Items, productResponse{ID: p.ID.String(), SKU: p.SKU, Name: p.Name, PriceCents: p.PriceCents, Currency: p.Currency, Stock: p.Stock})
 	}
 	if page.NextCursor != "" {
 		out.NextCursor = &page.NextCursor

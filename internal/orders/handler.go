@@ -15,7 +15,8 @@ import (
 // Handler is the HTTP face of the order service: bind, validate, call, map.
 // It never touches SQL and never decides ownership itself.
 type Handler struct {
-	svc *Service
+	svc     *Service
+	coupons *couponGuard
 }
 
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
@@ -77,11 +78,23 @@ func (h *Handler) Create(c *echo.Context) error {
 	if len(bad) > 0 {
 		return &web.ValidationError{Fields: bad}
 	}
-	o, err := h.svc.Create(c.Request().Context(), auth.UserID(c), items, req.ShippingAddress.toAddress(), req.Note)
+	coupon, err := parseCoupon(req.CouponCode)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, toOrderResponse(o))
+	if coupon != "" {
+		if err := h.coupons.spend(c); err != nil {
+			return err
+		}
+	}
+	o, err := h.svc.Create(c.Request().Context(), auth.UserID(c), items, req.ShippingAddress.toAddress(), req.Note, coupon)
+	if err != nil {
+		return err
+	}
+	if coupon != "" {
+		h.coupons.giveBack(c)
+	}
+	return c.JSON(http.StatusCreated, toPlacedResponse(o))
 }
 
 // List handles GET /orders: the caller's orders only.

@@ -52,6 +52,7 @@ type Product struct {
 	Name       string
 	PriceCents int64
 	Currency   string
+	Stock      int32 // units left to sell
 }
 
 // NewItem is a line of a new order: what the customer chose, nothing more.

@@ -67,7 +67,7 @@ func (s *Service) Products(ctx context.Context, rawQuery string) (ProductPage, e
 			page.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(page.Items[i-1].SKU))
 			break
 		}
-		page.Items = append(page.Items, Product{ID: r.ID, SKU: r.Sku, Name: r.Name, PriceCents: r.PriceCents, Currency: r.Currency})
+		page.Items = append(page.Items, Product{ID: r.ID, SKU: r.Sku, Name: r.Name, PriceCents: r.PriceCents, Currency: r.Currency, Stock: r.Stock})
 	}
 	return page, nil
 }

@@ -32,13 +32,15 @@ func NewService(store *Store, cursors *Cursors) *Service {
 
 // Create places an order for owner. Prices, names and the total are read
 // from the catalogue inside the transaction that writes the order; nothing
-// the client sent besides product ids and quantities reaches the row.
-func (s *Service) Create(ctx context.Context, owner uuid.UUID, items []NewItem, addr Address, note string) (Order, error) {
+// the client sent besides product ids, quantities and a coupon code
+// (canonical, or "") reaches the row. The stock and the coupon are taken
+// in the same transaction.
+func (s *Service) Create(ctx context.Context, owner uuid.UUID, items []NewItem, addr Address, note, coupon string) (Placed, error) {
 	ids := make([]uuid.UUID, 0, len(items))
 	for _, it := range items {
 		ids = append(ids, it.ProductID)
 	}
-	return s.store.create(ctx, owner, ids, addr, note, func(catalogue map[uuid.UUID]Product) ([]Item, int64, string, error) {
+	return s.store.create(ctx, owner, ids, addr, note, coupon, func(catalogue map[uuid.UUID]Product) ([]Item, int64, string, error) {
 		return price(items, catalogue)
 	})
 }

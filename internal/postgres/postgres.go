@@ -150,8 +150,14 @@ func migrate(ctx context.Context, sqlDB *sql.DB) ([]string, error) {
 // back otherwise (and on panic), so no caller can forget either. The
 // transaction fn gets sends the identity of each statement's context with
 // the statement, as Scoped does (scoped.go), so sqlc's q.WithTx(tx) runs
-// under row-level security as the caller.
+// under row-level security as the caller. Inside a request that already
+// holds a transaction (Enclose), fn runs in a savepoint of that one
+// instead, and commits with it (tx.go); the savepoint's statements carry
+// the identity too.
 func WithTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	if outer, ok := enclosing(ctx); ok {
+		return pgx.BeginFunc(ctx, outer, func(tx pgx.Tx) error { return fn(scopedTx{tx}) })
+	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

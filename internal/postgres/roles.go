@@ -140,11 +140,12 @@ func ProvisionDatabase(ctx context.Context, adminURL, dbname string) (Logins, er
 	return roles.Logins(adminURL, dbname)
 }
 
-// rlsTables are the tables with per-customer rows and the payment events,
-// each under row-level security; products, the public catalogue, is the
-// one table without it.
+// rlsTables are the tables with per-customer rows, the payment events, the
+// audit trail and the business flows' tables, each under row-level security;
+// products, the public catalogue, is the one table without it.
 func rlsTables() []string {
-	return []string{"users", "refresh_tokens", "orders", "order_items", "files", "payment_events", "audit_log"}
+	return []string{"users", "refresh_tokens", "orders", "order_items", "files", "payment_events", "audit_log",
+		"coupons", "coupon_redemptions", "refunds", "idempotency_keys", "user_mfa", "mfa_recovery_codes"}
 }
 
 // CheckServiceRole returns an error that names the fix when the pool's role

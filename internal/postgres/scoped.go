@@ -235,18 +235,34 @@ func (t scopedTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 // acts outside the database (stores a file, fetches a URL, calls the
 // payment provider), so that a revoked token causes nothing anywhere. Once
 // a statement of the request has passed the check it costs nothing;
-// before that, it runs the check alone, in one round trip.
+// before that, it runs the check alone, in one round trip, in the request's
+// enclosing transaction if it has one (Enclose), so it never waits for a
+// second connection.
 func RequireLiveSession(ctx context.Context, pool *pgxpool.Pool) error {
 	id, ok := IdentityFrom(ctx)
 	if !ok || id.session == nil || id.session.live.Load() {
 		return nil
 	}
+	var c conn = pool
+	if tx, ok := enclosing(ctx); ok {
+		c = tx
+	}
 	b := &pgx.Batch{}
 	queueIdentity(b, id)
-	br := pool.SendBatch(ctx, b)
+	br := c.SendBatch(ctx, b)
 	_, err := br.Exec()
 	if cerr := br.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
 	return identified(id, err)
+}
+
+// ScopeTx wraps a transaction that a caller began on the pool itself (the
+// idempotency middleware's request-wide one, Enclose) so that its
+// statements carry the context's identity, as WithTx's do.
+func ScopeTx(tx pgx.Tx) pgx.Tx {
+	if s, ok := tx.(scopedTx); ok {
+		return s
+	}
+	return scopedTx{tx}
 }

@@ -27,7 +27,16 @@ type Account struct {
 	Password string
 	Name     string
 	Role     string
+	// TOTPSecret, when set, is the account's confirmed second factor.
+	TOTPSecret string
 }
+
+// DevTOTPSecret is the published second factor of the demo staff account
+// ops@example.com (RFC 4648 base32 of "Hello!\xde\xad\xbe\xef", twice, the
+// example secret of many TOTP guides). Like the demo passwords it is
+// public, so production refuses to seed. The attack catalogue computes
+// codes from it to sign in and step up as staff (tools/attack).
+const DevTOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" //nolint:gosec // published on purpose, like the demo passwords; production refuses to seed.
 
 // Accounts are the demo logins. Their passwords are public (README), which
 // is why production refuses to seed.
@@ -36,6 +45,10 @@ func Accounts() []Account {
 		{ID: uuid.MustParse("a11ce000-0000-4000-8000-000000000001"), Email: "alice@example.com", Password: "alice-demo-password", Name: "Alice Example", Role: auth.RoleCustomer},
 		{ID: uuid.MustParse("b0b00000-0000-4000-8000-000000000002"), Email: "bob@example.com", Password: "bob-demo-password", Name: "Bob Example", Role: auth.RoleCustomer},
 		{ID: uuid.MustParse("ad000000-0000-4000-8000-000000000003"), Email: "admin@example.com", Password: "admin-demo-password", Name: "Ada Admin", Role: auth.RoleAdmin},
+		// Staff with a second factor: the one demo account that can refund
+		// and create coupons (docs/12-business-flows.md). admin@example.com
+		// has none, and the MFA report lists it.
+		{ID: uuid.MustParse("0b500000-0000-4000-8000-000000000004"), Email: "ops@example.com", Password: "ops-demo-password", Name: "Olive Ops", Role: auth.RoleAdmin, TOTPSecret: DevTOTPSecret},
 	}
 }
 
@@ -44,14 +57,20 @@ type product struct {
 	sku   string
 	name  string
 	price int64
+	stock int32
 }
+
+// LimitedProduct is the demo product with little stock: the business-flow
+// attacks race for its last units (docs/12-business-flows.md).
+const LimitedProduct = "9e000000-0000-4000-8000-000000000005"
 
 func products() []product {
 	return []product{
-		{uuid.MustParse("9e000000-0000-4000-8000-000000000001"), "KB-001", "Mechanical keyboard", 8900},
-		{uuid.MustParse("9e000000-0000-4000-8000-000000000002"), "MS-002", "Wireless mouse", 3450},
-		{uuid.MustParse("9e000000-0000-4000-8000-000000000003"), "MN-003", "27-inch monitor", 27900},
-		{uuid.MustParse("9e000000-0000-4000-8000-000000000004"), "CB-004", "USB-C cable", 1299},
+		{uuid.MustParse("9e000000-0000-4000-8000-000000000001"), "KB-001", "Mechanical keyboard", 8900, 100_000},
+		{uuid.MustParse("9e000000-0000-4000-8000-000000000002"), "MS-002", "Wireless mouse", 3450, 100_000},
+		{uuid.MustParse("9e000000-0000-4000-8000-000000000003"), "MN-003", "27-inch monitor", 27900, 100_000},
+		{uuid.MustParse("9e000000-0000-4000-8000-000000000004"), "CB-004", "USB-C cable", 1299, 100_000},
+		{uuid.MustParse(LimitedProduct), "LTD-005", "Limited edition keycap set", 4900, 10},
 	}
 }
 
@@ -136,10 +155,15 @@ func Demo(ctx context.Context, pool *pgxpool.Pool, hasher *auth.Hasher, storage 
 			if err := q.SeedUser(ctx, db.SeedUserParams{ID: a.ID, Email: a.Email, Name: a.Name, PasswordHash: hashes[i], Role: a.Role}); err != nil {
 				return fmt.Errorf("seed user %s: %w", a.Email, err)
 			}
+			if a.TOTPSecret != "" {
+				if err := q.SeedUserMFA(ctx, db.SeedUserMFAParams{UserID: a.ID, Secret: a.TOTPSecret}); err != nil {
+					return fmt.Errorf("seed second factor of %s: %w", a.Email, err)
+				}
+			}
 		}
 		catalogue := products()
 		for _, p := range catalogue {
-			if err := q.SeedProduct(ctx, db.SeedProductParams{ID: p.id, Sku: p.sku, Name: p.name, PriceCents: p.price, Currency: "EUR"}); err != nil {
+			if err := q.SeedProduct(ctx, db.SeedProductParams{ID: p.id, Sku: p.sku, Name: p.name, PriceCents: p.price, Currency: "EUR", Stock: p.stock}); err != nil {
 				return fmt.Errorf("seed product %s: %w", p.sku, err)
 			}
 		}

@@ -36,6 +36,9 @@ type (
 	Unsupported string
 	// TooLarge means the body is over a size cap (413).
 	TooLarge string
+	// Unprocessable means the request is well formed but names something
+	// the service cannot act on, such as an expired coupon (422).
+	Unprocessable string
 )
 
 func (e Invalid) Error() string      { return string(e) }
@@ -46,6 +49,20 @@ func (e Conflict) Error() string     { return string(e) }
 func (e Unavailable) Error() string  { return string(e) }
 func (e Unsupported) Error() string  { return string(e) }
 func (e TooLarge) Error() string     { return string(e) }
+
+func (e Unprocessable) Error() string { return string(e) }
+
+// Typed gives the problem of Err (one of the kinds above) its own type
+// URI, for a failure a client must tell apart from others of the same
+// status and act on: "sign in again with your second factor" is a 403
+// like any other, but the client's next step differs (RFC 9457 §3.1.1).
+type Typed struct {
+	Type string
+	Err  error
+}
+
+func (e *Typed) Error() string { return e.Err.Error() }
+func (e *Typed) Unwrap() error { return e.Err }
 
 // FieldError names one invalid field by its JSON path, e.g. "items[0].quantity".
 type FieldError struct {
@@ -139,10 +156,17 @@ func problemFor(err error) Problem {
 		unavailable  Unavailable
 		unsupported  Unsupported
 		tooLarge     TooLarge
+		unusable     Unprocessable
+		typed        *Typed
 		validation   *ValidationError
 		tooMany      *TooManyRequests
 		statusCoder  echo.HTTPStatusCoder
 	)
+	if errors.As(err, &typed) {
+		p := problemFor(typed.Err)
+		p.Type = typed.Type
+		return p
+	}
 	switch {
 	case errors.As(err, &validation):
 		p := problem(http.StatusBadRequest, "The request has invalid fields.")
@@ -162,6 +186,8 @@ func problemFor(err error) Problem {
 		return problem(http.StatusUnsupportedMediaType, string(unsupported))
 	case errors.As(err, &tooLarge):
 		return problem(http.StatusRequestEntityTooLarge, string(tooLarge))
+	case errors.As(err, &unusable):
+		return problem(http.StatusUnprocessableEntity, string(unusable))
 	case errors.As(err, &unavailable):
 		return problem(http.StatusServiceUnavailable, string(unavailable))
 	case errors.As(err, &tooMany):

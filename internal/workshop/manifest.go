@@ -61,6 +61,15 @@ func surfaces() map[string][]Exposure {
 		"cors":    {{Method: "*", Path: "/api/v1/*", Parameter: "Origin", In: "header", CWE: "CWE-942"}},
 		"ssrf":    {{Method: "POST", Path: "/api/v1/orders/{id}/files/import", Parameter: "url", In: "body", CWE: "CWE-918"}},
 		"webhook": {{Method: "POST", Path: "/api/v1/webhooks/payments", In: "body", CWE: "CWE-345"}},
+		// Races (CWE-362): each is a valid request, exploitable only as a
+		// parallel burst; the naive variant is exploitable the same way.
+		"business-flows": {
+			{Method: "POST", Path: "/api/v1/orders", Parameter: "items", In: "body", CWE: "CWE-362"},
+			{Method: "POST", Path: "/api/v1/orders", Parameter: "coupon_code", In: "body", CWE: "CWE-362"},
+			{Method: "POST", Path: "/api/v1/orders", Parameter: "Idempotency-Key", In: "header", CWE: "CWE-362"},
+			{Method: "POST", Path: "/api/v1/orders/{id}/cancel", Parameter: "id", In: "path", CWE: "CWE-362"},
+			{Method: "POST", Path: "/api/v1/admin/orders/{id}/refund", Parameter: "id", In: "path", CWE: "CWE-362"},
+		},
 	}
 }
 

@@ -25,7 +25,9 @@ func Reset(pool *pgxpool.Pool, hasher *auth.Hasher, storage files.Storage, limit
 		if l, ok := limiter.(interface{ Clear() }); ok {
 			l.Clear()
 		}
-		if _, err := pool.Exec(ctx, `TRUNCATE users, products, orders, order_items, files, refresh_tokens`); err != nil {
+		if _, err := pool.Exec(ctx, `TRUNCATE users, products, orders, order_items, files, refresh_tokens,
+			coupons, coupon_redemptions, refunds, idempotency_keys, user_mfa, mfa_recovery_codes,
+			workshop_coupon_uses, workshop_refunds, workshop_idempotency_keys`); err != nil {
 			return fmt.Errorf("workshop reset: %w", err)
 		}
 		_, err := seed.Demo(ctx, pool, hasher, storage)

@@ -36,10 +36,10 @@ const (
 const RLSOnly Variant = "rls-only"
 
 // Issues are the issues that have workshop variants (docs/workshop.md):
-// the nine, and the two of the third-party boundary (ssrf, webhook), by
-// the slug the attack catalogue uses.
+// the nine, the two of the third-party boundary (ssrf, webhook) and the
+// business flows, by the slug the attack catalogue uses.
 func Issues() []string {
-	return []string{"bola", "mass-assignment", "exposure", "ratelimit", "sqli", "files", "validation", "errors", "cors", "ssrf", "webhook"}
+	return []string{"bola", "mass-assignment", "exposure", "ratelimit", "sqli", "files", "validation", "errors", "cors", "ssrf", "webhook", "business-flows"}
 }
 
 // extraVariants are the variants an issue has beyond the three, by issue:

@@ -28,6 +28,12 @@ func Handlers(b *Board, pool *pgxpool.Pool, hasher *auth.Hasher, storageDir stri
 		// Both error variants register without mapping the unique
 		// violation; the error handler (errors.go) decides what leaks.
 		"POST /api/v1/auth/register": b.switched("errors", registerUnmapped(pool, hasher), registerUnmapped(pool, hasher)),
+		// Check-then-act business flows (flows.go); the Idempotency-Key
+		// middleware is switched as a part (Idempotent).
+		"POST /api/v1/orders":                  b.switched("business-flows", createOrderVariant(pool, false), createOrderVariant(pool, true)),
+		"POST /api/v1/orders/:id/cancel":       b.switched("business-flows", cancelVariant(pool, false), cancelVariant(pool, true)),
+		"POST /api/v1/admin/orders/:id/refund": b.switched("business-flows", refundVariant(pool, false), refundVariant(pool, true)),
+		"GET /api/v1/admin/orders/:id/refunds": b.switched("business-flows", refundsVariant(pool), refundsVariant(pool)),
 	}
 }
 

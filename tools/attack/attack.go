@@ -62,6 +62,9 @@ type Account struct {
 	Name     string // the name a fresh account registers with
 	Register bool   // not seeded: registered on first use (Target.ensure)
 	Staff    bool   // a fresh admin, made by Target.NewStaff (registration makes customers only)
+	// TOTPSecret is the account's second factor, when it has one: the
+	// login helper sends a code from it, as an authenticator app would.
+	TOTPSecret string
 }
 
 // Target is the server under attack.
@@ -71,6 +74,9 @@ type Target struct {
 	Alice   Account
 	Bob     Account
 	Admin   Account
+	// Ops is staff with a second factor: the account that can refund and
+	// create coupons (docs/12-business-flows.md).
+	Ops Account
 	// SigningKeyID and SigningKey are the server's token key, when the
 	// runner knows it (the tests, or a workshop using the published
 	// development key). Attacks that forge "correctly signed but wrong"
@@ -102,6 +108,7 @@ type Target struct {
 	isolated   bool              // ForAttack: this attack's own address and accounts
 	own        Account           // ForAttack: a Seeded attack's customer for writes (ownCustomer)
 	held       *holdings         // the fresh customers' orders and files, once made (holdings)
+	staff      *staffSession     // StaffToken's cache, shared with the attacks' copies (ForAttack)
 }
 
 // DemoTarget returns a target for a server seeded by `api seed`.
@@ -112,7 +119,9 @@ func DemoTarget(baseURL string) *Target {
 		Alice:   Account{Email: "alice@example.com", Password: "alice-demo-password"},
 		Bob:     Account{Email: "bob@example.com", Password: "bob-demo-password"},
 		Admin:   Account{Email: "admin@example.com", Password: "admin-demo-password"},
-		Canary:  "root:x:0:",
+		// The published development TOTP secret (internal/seed).
+		Ops:    Account{Email: "ops@example.com", Password: "ops-demo-password", TOTPSecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}, //nolint:gosec // the published development secret.
+		Canary: "root:x:0:",
 	}
 }
 
@@ -135,6 +144,7 @@ func Catalogue() []Attack {
 	all = append(all, fileBasicAttacks()...)
 	all = append(all, ssrfAttacks()...)
 	all = append(all, webhookAttacks()...)
+	all = append(all, businessFlowAttacks()...)
 	return all
 }
 

@@ -110,10 +110,11 @@ func checkRequestID(x *exchange) string {
 // exposedNames lists the forbidden names among the keys of a JSON answer,
 // at any depth. A name is forbidden when one of its words is password,
 // secret, key, token, hash or salt, or it is internal_note or
-// payment_reference. Two exceptions, both only where the document
+// payment_reference. Three exceptions, all only where the document
 // declares the very key in the success answer: tokens in the answers of
-// the public sign-in routes, which exist to hand them out, and the
-// internal note in staff answers.
+// the public sign-in routes, which exist to hand them out, the internal
+// note in staff answers, and the keys an operation lists in its
+// x-bulwark-hands-out (handsOut).
 func exposedNames(o *operation, x *exchange) []string {
 	mediaType, _, _ := mime.ParseMediaType(x.header.Get("Content-Type"))
 	if !strings.Contains(mediaType, "json") {
@@ -136,11 +137,29 @@ func exposedNames(o *operation, x *exchange) []string {
 		switch {
 		case declared[key] && slices.Contains(words, "token") && o.policy == policyPublic:
 		case declared[key] && key == "internal_note" && staffOnly(o.policy):
+		case declared[key] && handsOut(o, key):
 		default:
 			out = append(out, key)
 		}
 	})
 	return out
+}
+
+// handsOut reports whether the operation declares, in its
+// x-bulwark-hands-out list, that its success answer hands key to the
+// caller on purpose: a second factor's secret shown once at enrolment, the
+// access token a step-up issues.
+func handsOut(o *operation, key string) bool {
+	if o.op == nil {
+		return false
+	}
+	list, _ := o.op.Extensions["x-bulwark-hands-out"].([]any)
+	for _, v := range list {
+		if s, ok := v.(string); ok && s == key {
+			return true
+		}
+	}
+	return false
 }
 
 func forbiddenName(key string) bool {

@@ -89,6 +89,29 @@ func (b *battery) demoBody(o *operation, p purpose) map[string]any {
 		return webhookEventBody(b.paying.id, b.paying.cents, b.paying.currency)
 	case "changePassword":
 		return map[string]any{"current_password": b.sessionsAccount["changePassword"].Password, "new_password": "battery-new-password-" + n}
+	case "adminCreateCoupon":
+		// Expiring within the year the server allows.
+		return map[string]any{"percent_off": 10, "max_redemptions": 100, "expires_at": time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)}
+	case "enrollMFA":
+		// The password of the run's own account (ownAccount): the success
+		// case enrols it a second factor, whose secret the answer carries
+		// (learn).
+		return map[string]any{"password": b.sessionsAccount["mfa"].Password}
+	case "confirmMFA", "stepUp":
+		// A code of the secret enrolled above: the confirmation takes the
+		// current step's, the step-up the next one's (a step is accepted
+		// once, and the one after the current one early). A probe sends a
+		// code that no secret yields at will.
+		if p == forSuccess && b.mfaSecret != "" {
+			at := time.Now()
+			if o.id == "stepUp" {
+				at = at.Add(30 * time.Second)
+			}
+			if code, err := TOTPCode(b.mfaSecret, at); err == nil {
+				return map[string]any{"code": code}
+			}
+		}
+		return map[string]any{"code": "000000"}
 	}
 	return nil
 }
@@ -106,6 +129,14 @@ func successOrder(ops []*operation) []*operation {
 			return 2
 		case "logout":
 			return 3
+		// Enrol, confirm, then step up, after everything else: each needs
+		// the one before.
+		case "enrollMFA":
+			return 5
+		case "confirmMFA":
+			return 6
+		case "stepUp":
+			return 7
 		}
 		for _, p := range o.queryParams() {
 			if p.Required {
@@ -148,6 +179,13 @@ func (b *battery) validCall(ctx context.Context, o *operation, fresh bool, p pur
 		}
 		c.path[param.Name] = v
 	}
+	if o.id == "adminRefundOrder" && p == forSuccess {
+		// Only a paid order can be refunded: staff mark the fresh order
+		// paid first, through their own route.
+		if err := b.markPaid(ctx, c.path); err != nil {
+			return call{}, err
+		}
+	}
 	c.query = b.requiredQuery(o, "").Encode()
 	switch {
 	case o.body != nil:
@@ -166,19 +204,51 @@ func (b *battery) validCall(ctx context.Context, o *operation, fresh bool, p pur
 	return c, nil
 }
 
-// endsSessions are the operations that end the caller's sessions: run as
-// alice they would sign her out of every later case, so they run as an
-// account of their own each (b.sessions), registered for the run.
+// ownAccount is the key of the run's own account (b.sessions) an
+// operation runs as, or "" for the principal its policy calls for. The
+// operations that end the caller's sessions would sign alice out of every
+// later case, so they run as an account of their own each; the second
+// factor's would leave an account needing a code to sign in, so they run
+// as one account of their own, together, since each needs the one before.
+func ownAccount(o *operation) string {
+	switch o.id {
+	case "logoutAll", "changePassword":
+		return o.id
+	case "enrollMFA", "confirmMFA", "stepUp":
+		return "mfa"
+	}
+	return ""
+}
+
+// endsSessions are the operations whose success ends the caller's
+// sessions: they succeed last of all.
 func endsSessions(o *operation) bool { return o.id == "logoutAll" || o.id == "changePassword" }
 
 func (b *battery) principalForOp(o *operation) *principal {
-	if endsSessions(o) {
-		if p, ok := b.sessions[o.id]; ok {
+	if key := ownAccount(o); key != "" {
+		if p, ok := b.sessions[key]; ok {
 			return p
 		}
 		return &principal{name: "nobody (no account of the run's own)"}
 	}
 	return b.principalFor(o.policy)
+}
+
+// markPaid moves the order in path to paid as staff (adminUpdateOrder),
+// when the document has that operation.
+func (b *battery) markPaid(ctx context.Context, path map[string]string) error {
+	update, ok := b.byID["adminUpdateOrder"]
+	if !ok {
+		return nil
+	}
+	x, err := b.send(ctx, call{o: update, as: &b.admin, path: path, body: `{"status":"paid"}`})
+	if err != nil {
+		return err
+	}
+	if x.status/100 != 2 {
+		return fmt.Errorf("mark the order paid before its refund: %s", brief(x))
+	}
+	return nil
 }
 
 func (b *battery) principalFor(policy string) *principal {
@@ -265,6 +335,9 @@ func (b *battery) learn(o *operation, x *exchange) {
 	if m, ok := v.(map[string]any); ok {
 		if rt, ok := m["refresh_token"].(string); ok {
 			b.refresh = rt
+		}
+		if secret, ok := m["secret"].(string); ok && o.id == "enrollMFA" {
+			b.mfaSecret = secret
 		}
 	}
 	var walk func(any)

@@ -120,7 +120,7 @@ func TestBodyMutationsOfCreateOrder(t *testing.T) {
 	for _, want := range []string{
 		"battery_unknown", "role", "owner_id", // unknown
 		"id", "status", "total_cents", "items[0].unit_price_cents", "items[0].name", // read-only, nested too
-		"Items", "ITEMS", "Note", // case
+		"Items", "COUPON_CODE", "Note", // case (the first field in upper case too)
 		"items[0].battery_unknown", "shipping_address.battery_unknown", // nested unknown
 		"items", "items[0].quantity", "shipping_address.country", // wrong type
 	} {

@@ -41,6 +41,11 @@ func adminRoutesRefused(ctx context.Context, t *Target, token string, want int) 
 		{method: http.MethodGet, path: "/api/v1/admin/orders?sort=-total&status=paid"},
 		{method: http.MethodPatch, path: "/api/v1/admin/orders/" + target, body: `{"status":"cancelled"}`},
 		{method: http.MethodPatch, path: "/api/v1/admin/orders/" + target, body: `{"internal_note":"customer wrote this"}`},
+		{method: http.MethodPost, path: "/api/v1/admin/orders/" + target + "/refund"},
+		{method: http.MethodGet, path: "/api/v1/admin/orders/" + target + "/refunds"},
+		{method: http.MethodGet, path: "/api/v1/admin/coupons"},
+		{method: http.MethodPost, path: "/api/v1/admin/coupons", body: `{"percent_off":100,"max_redemptions":1000,"expires_at":"2099-01-01T00:00:00Z"}`},
+		{method: http.MethodGet, path: "/api/v1/admin/reports/mfa"},
 	}
 	for _, c := range known {
 		c.token = token

@@ -49,8 +49,10 @@ func corsProbe(ctx context.Context, t *Target, origin string) (Result, error) {
 	for _, x := range []*exchange{simple, preflight} {
 		acao := x.header.Get("Access-Control-Allow-Origin")
 		if acao == origin || acao == "*" {
-			return exploited("%s %s with Origin %s → Access-Control-Allow-Origin %q, Allow-Credentials %q",
-				x.method, x.path, origin, acao, x.header.Get("Access-Control-Allow-Credentials"))
+			// The conclusion first: the console shows the words before
+			// the request as the verdict's reason.
+			return exploited("a page on %s may read the answers: %s %s with Origin %s → Access-Control-Allow-Origin %q, Allow-Credentials %q",
+				origin, x.method, x.path, origin, acao, x.header.Get("Access-Control-Allow-Credentials"))
 		}
 	}
 	return blocked("Origin %s: no Access-Control-Allow-Origin on the request or the preflight (%s)", origin, varyNote(simple))

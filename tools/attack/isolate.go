@@ -110,13 +110,14 @@ func CanIsolate(ctx context.Context, baseURL string, sources *Sources) (bool, st
 func (t *Target) ForAttack(a Attack, src netip.Addr) *Target {
 	c := &Target{
 		BaseURL: t.BaseURL, HTTP: SourceClient(src, t.timeout()),
-		Alice: t.Alice, Bob: t.Bob, Admin: t.Admin,
+		Alice: t.Alice, Bob: t.Bob, Admin: t.Admin, Ops: t.Ops,
 		SigningKeyID: t.SigningKeyID, SigningKey: t.SigningKey, Canary: t.Canary,
 		SSRF: t.SSRF, Webhook: t.Webhook, NewStaff: t.NewStaff,
 		// Pacing stays on as a safety net; an isolated attack has whole
 		// allowances, so it has nothing to wait for.
 		Pace:     t.Pace,
 		isolated: true,
+		staff:    t.staffCache(),
 	}
 	if a.Seeded {
 		c.own = FreshAccount("carol")

@@ -40,10 +40,14 @@ func (t *Target) login(ctx context.Context, a Account) (tokens, error) {
 }
 
 // freshLogin always signs in anew (for attacks that spend the refresh
-// token).
+// token). An account with a second factor sends a TOTP code with it
+// (mfaLogin).
 func (t *Target) freshLogin(ctx context.Context, a Account) (tokens, error) {
 	if err := t.ensure(ctx, a); err != nil {
 		return tokens{}, err
+	}
+	if a.TOTPSecret != "" {
+		return t.mfaLogin(ctx, a)
 	}
 	body, err := json.Marshal(map[string]string{"email": a.Email, "password": a.Password})
 	if err != nil {

@@ -176,6 +176,7 @@ func (b *bench) run(ctx context.Context) error {
 		{"4", b.bruteForce},
 		{"3", b.keyset},
 		{"7", b.redisLimiter},
+		{"9", b.hotProduct},
 		// The profile last, on a server of its own; only with -profile.
 		{"8", b.profile},
 	}

@@ -251,7 +251,11 @@ func headline(v string, outcomes []attack.Outcome, selected int) (string, string
 	n := len(outcomes)
 	switch {
 	case exploited > 0 && v == naive:
-		return "BYPASSED", fmt.Sprintf("BYPASSED: the naive fix stops %d of %d attacks, and %d still get through", n-exploited-errs, n, exploited)
+		verb := "still get"
+		if exploited == 1 {
+			verb = "still gets"
+		}
+		return "BYPASSED", fmt.Sprintf("BYPASSED: the naive fix stops %d of %d attacks, and %d %s through", n-exploited-errs, n, exploited, verb)
 	case exploited > 0:
 		return string(attack.Exploited), fmt.Sprintf("EXPLOITED: %d of %d attacks got through", exploited, n)
 	case errs > 0 || n < selected:

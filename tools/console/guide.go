@@ -85,6 +85,14 @@ func guides() map[string]guide {
 			Docs:  "docs/11-third-party-data.md", Secure: []string{"internal/payments/signature.go", "internal/payments/store.go"},
 			Variants: []string{"internal/workshop/webhook.go"},
 		},
+		"business-flows": {
+			Title: "Business flows and races",
+			Story: "Thirty orders sent at the same instant buy 10 units thirty times over, spend a two-use coupon twenty times, refund an order thirty times.",
+			Docs:  "docs/12-business-flows.md",
+			Secure: []string{"internal/orders/stock.go", "internal/coupons/redeem.go", "internal/admin/refund.go", "internal/orders/cancel.go",
+				"internal/idempotency/idempotency.go", "db/queries/business_flows.sql"},
+			Variants: []string{"internal/workshop/flows.go"},
+		},
 	}
 }
 

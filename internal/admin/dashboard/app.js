@@ -2,7 +2,7 @@
 // in through POST /api/v1/auth/login and reads and changes orders through
 // GET and PATCH /api/v1/admin/orders, which check the admin role on every
 // request. The page itself is public and holds no data.
-import { auditRow, orderRow } from './render.js';
+import { auditRow, orderRow, staffWithoutMFA } from './render.js';
 
 // The access token lives in this variable and nowhere else: not in
 // localStorage or sessionStorage (any script on the origin, and anything
@@ -61,6 +61,8 @@ function showSignedIn(email) {
 function signOut(message) {
   accessToken = null;
   $('session').hidden = true;
+  $('mfa-report').hidden = true;
+  $('mfa-report-list').replaceChildren();
   $('orders-view').hidden = true;
   $('edit').hidden = true;
   $('orders-body').replaceChildren();
@@ -106,6 +108,20 @@ async function loadAudit() {
     const page = await api('GET', `/api/v1/admin/audit?${q}`);
     $('audit-body').replaceChildren(...page.items.map(auditRow));
     $('audit').dataset.loaded = 'true';
+  } catch (err) {
+    failed(err);
+  }
+}
+
+// loadMFAReport shows the admin accounts without a second factor.
+async function loadMFAReport() {
+  try {
+    const report = await api('GET', '/api/v1/admin/reports/mfa');
+    $('mfa-report-list').replaceChildren(...staffWithoutMFA(report));
+    $('mfa-report-summary').textContent = report.without_mfa.length === 0
+      ? `All ${report.admins} staff accounts sign in with a second factor.`
+      : `${report.without_mfa.length} of ${report.admins} staff accounts have no second factor: they cannot refund or create coupons.`;
+    $('mfa-report').hidden = false;
   } catch (err) {
     failed(err);
   }
@@ -161,15 +177,19 @@ async function signIn(ev) {
   ev.preventDefault();
   const email = $('email').value;
   try {
-    const tokens = await api('POST', '/api/v1/auth/login', { email, password: $('password').value });
+    const credentials = { email, password: $('password').value };
+    if ($('mfa-code').value !== '') credentials.mfa_code = $('mfa-code').value;
+    const tokens = await api('POST', '/api/v1/auth/login', credentials);
     accessToken = tokens.access_token;
     $('password').value = '';
+    $('mfa-code').value = '';
     say('');
     showSignedIn(email);
-    await reset();
+    await Promise.all([reset(), loadMFAReport()]);
     await loadAudit();
   } catch (err) {
     $('password').value = '';
+    $('mfa-code').value = '';
     failed(err);
   }
 }

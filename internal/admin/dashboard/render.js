@@ -50,6 +50,16 @@ function created(iso) {
   return new Date(iso).toISOString().slice(0, 16).replace('T', ' ');
 }
 
+// staffWithoutMFA returns the items of the MFA report's list: each admin
+// account no second factor protects, as text.
+export function staffWithoutMFA(report) {
+  return report.without_mfa.map((s) => {
+    const li = document.createElement('li');
+    li.append(text('span', s.name), text('span', ` <${s.email}>`, 'secondary'));
+    return li;
+  });
+}
+
 // orderRow returns the row of one order; its Edit button calls onEdit.
 export function orderRow(order, onEdit) {
   const tr = document.createElement('tr');

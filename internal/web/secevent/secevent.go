@@ -27,7 +27,9 @@ type Kind string
 // The kinds of security events. docs/operations.md says what each means and
 // what to do about it.
 const (
-	// SignInFailed: a login with a wrong password or an unknown email.
+	// SignInFailed: a login with a wrong password or an unknown email, or a
+	// wrong, expired or replayed second-factor code (at login or in a
+	// session).
 	SignInFailed Kind = "signin_failed"
 	// Lockout: a login refused by the per-account limit or the backoff,
 	// before the password was looked at.
@@ -38,7 +40,9 @@ const (
 	// TokenRejected: an access or refresh token was refused (Reason says why).
 	TokenRejected Kind = "token_rejected"
 	// StaffForbidden: a signed-in caller without the role asked for a
-	// staff route (function-level authorization, docs/bfla.md).
+	// staff route (function-level authorization, docs/bfla.md), or staff
+	// without a recent second factor asked for a step-up route
+	// (docs/12-business-flows.md).
 	StaffForbidden Kind = "staff_forbidden"
 	// Enumeration: a caller's misses on {id} routes (ids that do not exist
 	// or are not theirs) used up the misses limit (docs/01-bola.md).
@@ -69,6 +73,8 @@ type Reason string
 // Reasons.
 const (
 	ReasonInvalidCredentials Reason = "invalid_credentials" //nolint:gosec // G101: a reason's name, not a credential.
+	// A second-factor code wrong, expired or replayed, at sign-in or step-up.
+	ReasonInvalidSecondFactor Reason = "invalid_second_factor"
 
 	ReasonTokenMissing     Reason = "missing"
 	ReasonTokenMalformed   Reason = "malformed"
@@ -85,6 +91,8 @@ const (
 	ReasonFamilyRevoked     Reason = "family_revoked"
 
 	ReasonRole Reason = "role"
+	// A staff route that needs a recent second factor, asked without one.
+	ReasonStepUp Reason = "step_up"
 
 	ReasonMisses Reason = "misses"
 
