@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -153,5 +154,37 @@ func TestSessionCheckLeavesNoIdentity(t *testing.T) {
 		if user != "" || scope != "" {
 			t.Errorf("version %d: the connection still carries user %q, scope %q", version, user, scope)
 		}
+	}
+}
+
+// Inside a request's enclosing transaction (the idempotency middleware's,
+// Enclose), RequireLiveSession checks on that transaction's connection:
+// with a pool of one, waiting for a second would never end.
+func TestRequireLiveSessionJoinsTheEnclosingTransaction(t *testing.T) {
+	f := newFixture(t)
+	live, revoked := f.session(t), f.session(t)
+	admin := open(t, f.db.Admin, postgres.Options{})
+	if _, err := admin.Exec(t.Context(), `UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1`, revoked); err != nil {
+		t.Fatal(err)
+	}
+	one := open(t, withPoolSize(t, f.db.Service, 1), postgres.Options{})
+	for _, tc := range []struct {
+		name   string
+		family uuid.UUID
+		want   error
+	}{{"live", live, nil}, {"revoked", revoked, postgres.ErrSessionEnded}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			ctx = postgres.WithIdentity(ctx, postgres.Customer(f.alice).InSession(tc.family, 0))
+			tx, err := one.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = tx.Rollback(context.Background()) }()
+			if err := postgres.RequireLiveSession(postgres.Enclose(ctx, tx), one); !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+				t.Errorf("got %v, want %v", err, tc.want)
+			}
+		})
 	}
 }
