@@ -17,7 +17,7 @@ import (
 var ErrSessionEnded = errors.New("the access token's session has ended") //nolint:gochecknoglobals // sentinel.
 
 // sessionEndedCode is the SQLSTATE bulwark_identify raises for an ended
-// session (db/migrations/00009_session_in_identity.sql). No condition of
+// session (db/migrations/00008_session_in_identity.sql). No condition of
 // PostgreSQL's uses class BW; 401 is the HTTP status it becomes.
 const sessionEndedCode = "BW401"
 

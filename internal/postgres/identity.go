@@ -58,7 +58,7 @@ type sessionCheck struct {
 // refresh family and the user's token version when it was signed. Every
 // statement then runs only if that session is still live, checked in the
 // statement that sets the identity (bulwark_identify,
-// db/migrations/00009_session_in_identity.sql), so logout, a revoked
+// db/migrations/00008_session_in_identity.sql), so logout, a revoked
 // family, a password change or a change of role refuse the very next
 // statement with ErrSessionEnded, at no extra round trip. Call it once per
 // request: the result carries the request's own check.

@@ -21,7 +21,7 @@ const setIdentity = `SELECT set_config('bulwark.user_id', $1, true), set_config(
 // (Identity.InSession): it sets the same two settings, but only after it
 // has found the session live, and otherwise fails with SQLSTATE BW401, so
 // the statement behind it never runs
-// (db/migrations/00009_session_in_identity.sql).
+// (db/migrations/00008_session_in_identity.sql).
 const checkIdentity = `SELECT bulwark_identify($1, $2, $3, $4)`
 
 // DB is the database as a request sees it: the pool, with the identity of
