@@ -21,7 +21,6 @@ type Handler struct {
 	loginBackoff web.BackoffPolicy
 }
 
-// NewHandler builds the handler.
 func NewHandler(svc *Service, limiter web.Limiter, loginPerAccount web.Policy, loginBackoff web.BackoffPolicy) *Handler {
 	return &Handler{svc: svc, limiter: limiter, loginPerAccount: loginPerAccount, loginBackoff: loginBackoff}
 }

@@ -64,7 +64,6 @@ type Service struct {
 	now        func() time.Time
 }
 
-// NewService wires the account rules to their parts.
 func NewService(store *Store, hasher *Hasher, tokens *Tokens, refreshTTL time.Duration) *Service {
 	return &Service{store: store, hasher: hasher, tokens: tokens, refreshTTL: refreshTTL, now: time.Now}
 }
