@@ -20,11 +20,14 @@
 -- transaction, as before (TestPooledConnectionForgetsTheIdentity).
 --
 -- The parameters are named so that no column of users or refresh_tokens
--- shadows them.
+-- shadows them, and the search path is fixed with pg_temp last, so that no
+-- temporary table named users or refresh_tokens can stand in for the real
+-- ones (a temporary schema is otherwise searched first).
 -- +goose StatementBegin
 CREATE FUNCTION bulwark_identify(caller uuid, caller_scope text, session_family uuid, session_version integer)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
+SET search_path = public, pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM set_config('bulwark.user_id', '', true), set_config('bulwark.scope', 'auth', true);

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
 
@@ -37,10 +38,17 @@ type handlers struct {
 // function and the policies below it. The policy brings the middleware
 // that enforces it (guard), so a row cannot say one thing and run
 // another, and New refuses a row that declares no policy.
-// maxImportsInProgress bounds the file imports the instance runs at once:
-// each holds an outbound connection for up to the fetcher's time limit
-// and, with an Idempotency-Key, a pooled database connection as long.
-const maxImportsInProgress = 4
+// importsInProgress bounds the file imports the instance runs at once: each
+// holds an outbound connection for up to the fetcher's time limit and,
+// with an Idempotency-Key, a pooled database connection as long. A quarter
+// of the pool (at least one, at most four), so slow far servers never hold
+// more than that of it: pgxpool's default on two cores is four connections.
+func importsInProgress(pool *pgxpool.Pool) int {
+	if pool == nil {
+		return 1
+	}
+	return min(4, max(1, int(pool.Config().MaxConns)/4))
+}
 
 func routes(deps Deps, parts Parts, h handlers) []Route {
 	var r table
@@ -59,7 +67,7 @@ func routes(deps Deps, parts Parts, h handlers) []Route {
 	// (docs/12-business-flows.md).
 	recentMFA := auth.RequireRecentMFA(auth.StepUpMaxAge)
 	idempotent := parts.Idempotent(idempotency.Middleware(deps.Pool, auth.UserID))
-	importSlots := web.Shed(maxImportsInProgress, nil)
+	importSlots := web.Shed(importsInProgress(deps.Pool), nil)
 
 	r.GET("/healthz", Public, h.health.live)
 	r.GET("/readyz", Public, h.health.ready)

@@ -60,8 +60,9 @@ func Unavailable(err error) bool {
 	// timed it out mid-query (net.Error); or the driver failed before
 	// sending anything, so nothing can have been done twice by a retry.
 	// A failure after a COMMIT was sent is the one ambiguous case: it may
-	// have committed, and a retried POST would then create a second order
-	// (docs/misconfiguration.md, known gap: no idempotency keys).
+	// have committed: the client is told to retry (503), and a retry with
+	// an Idempotency-Key cannot create a second order
+	// (docs/12-business-flows.md).
 	var netErr net.Error
 	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || driverErr.SafeToRetry()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -108,5 +109,37 @@ func TestEnclosedTransactionCarriesTheIdentity(t *testing.T) {
 	}
 	if got := ids(t, ctx, outer, `SELECT id FROM orders`); !slices.Equal(got, sorted(f.bobOrder)) {
 		t.Errorf("the enclosing transaction saw %v, want bob's order only", got)
+	}
+}
+
+// A request that holds an enclosing transaction (the idempotency
+// middleware's) runs its plain statements on it, never on a second
+// connection: with a pool of one, a read through Scoped would otherwise
+// wait for the connection its own request holds, and as many such requests
+// as the pool has connections would each hold one and wait forever.
+func TestScopedStatementsJoinTheEnclosingTransaction(t *testing.T) {
+	f := newFixture(t)
+	pool, err := postgres.Open(t.Context(), withPoolSize(t, f.db.Service, 1), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	ctx, cancel := context.WithTimeout(postgres.WithIdentity(t.Context(), postgres.Customer(f.bob)), 5*time.Second)
+	defer cancel()
+	begun, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = begun.Rollback(context.Background()) }()
+	enclosed := postgres.Enclose(ctx, postgres.ScopeTx(begun))
+	var pid uint32
+	if err := postgres.Scoped(pool).QueryRow(enclosed, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatalf("a read through Scoped inside the enclosing transaction: %v (waiting for a second connection of a pool of one?)", err)
+	}
+	if pid != begun.Conn().PgConn().PID() {
+		t.Errorf("the read ran on backend %d, not the enclosing transaction's %d", pid, begun.Conn().PgConn().PID())
+	}
+	if got := ids(t, enclosed, postgres.Scoped(pool), `SELECT id FROM orders`); !slices.Equal(got, sorted(f.bobOrder)) {
+		t.Errorf("the enclosed read saw %v, want bob's order only", got)
 	}
 }

@@ -44,18 +44,30 @@ func Scoped(pool *pgxpool.Pool) *DB { return &DB{pool: pool} }
 
 // Exec runs sql as the context's identity.
 func (d *DB) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	return execAs(ctx, d.pool, sql, args)
+	return execAs(ctx, d.on(ctx), sql, args)
 }
 
 // Query runs sql as the context's identity. Close the rows: that returns
 // the connection.
 func (d *DB) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	return queryAs(ctx, d.pool, sql, args)
+	return queryAs(ctx, d.on(ctx), sql, args)
 }
 
 // QueryRow runs sql as the context's identity; Scan returns the connection.
 func (d *DB) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return queryRowAs(ctx, d.pool, sql, args)
+	return queryRowAs(ctx, d.on(ctx), sql, args)
+}
+
+// on is where a statement runs: the request's enclosing transaction when
+// it has one (Enclose: the idempotency middleware holds one connection for
+// the whole request), otherwise the pool. Taking a second connection
+// while the first is held would deadlock as soon as as many such requests
+// run as the pool has connections: each holds one and waits for another.
+func (d *DB) on(ctx context.Context) conn {
+	if tx, ok := enclosing(ctx); ok {
+		return tx
+	}
+	return d.pool
 }
 
 // conn is what both a pool and a transaction offer: plain statements, and

@@ -15,9 +15,11 @@ type enclosingKey struct{}
 // the effect the key names (internal/idempotency): the key exists exactly
 // when the effect does, even when the answer is lost on the way back.
 //
-// Only writes made through WithTx join: code inside an enclosed request
-// must not also write through the pool directly (it would commit on its
-// own) nor wait on a second connection while this one is held.
+// Statements through Scoped run in tx too (reads see the request's own
+// writes, and no second connection is taken while this one is held);
+// writes should still go through WithTx, whose savepoint lets a failed
+// write be handled without aborting tx. Code inside an enclosed request
+// must not use the pool directly.
 func Enclose(ctx context.Context, tx pgx.Tx) context.Context {
 	return context.WithValue(ctx, enclosingKey{}, tx)
 }
